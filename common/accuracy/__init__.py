@@ -1,0 +1,1 @@
+"""Accuracy: reading LoadGen's accuracy log and the scorers (top-1, COCO mAP, BLEU)."""

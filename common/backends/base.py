@@ -1,0 +1,45 @@
+"""The contract every backend fulfils: load a model file with named inputs/outputs, predict a batch."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from common.benchmark import ModelIO
+
+
+class Backend(ABC):
+    """An inference engine behind one small contract."""
+
+    name: ClassVar[str]
+
+    def __init__(self, threads: int, device: str = "cpu") -> None:
+        self.threads = threads
+        self.device = device
+        self.io: ModelIO | None = None
+
+    @abstractmethod
+    def load(self, model_path: Path | None, io: ModelIO) -> None:
+        """Load ``model_path`` and bind the inputs and outputs named in ``io``."""
+
+    @abstractmethod
+    def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Run one batch; return the outputs in ``io.outputs`` order."""
+
+    def describe(self) -> dict[str, Any]:
+        """Engine facts for results.json: device, threads, providers, versions."""
+        return {"backend": self.name, "device": self.device, "threads": self.threads}
+
+
+def require_file(model_path: Path | None, backend: str) -> Path:
+    """The model file, or a clear error naming the option."""
+    from common.errors import UsageError
+
+    if model_path is None:
+        raise UsageError(f"--model is required for the {backend} backend (see 'mlperf-ref export-model')")
+    if not model_path.is_file():
+        raise UsageError(f"--model {model_path}: no such file (download it or run 'mlperf-ref export-model')")
+    return model_path

@@ -1,0 +1,172 @@
+"""What a benchmark tells the harness about itself.
+
+Every benchmark folder (``vision/resnet50``, ``translation/gnmt``, ...) subclasses :class:`Benchmark`
+and registers the class under the ``mlperf_ref.benchmarks`` entry point group in ``pyproject.toml``.
+The harness in ``common/`` only ever talks to these types; it never imports a benchmark folder.
+
+Data flow of one run::
+
+    Dataset.load(indices)  -> samples (preprocessed, cached)       [QSL, outside the timed part]
+    Task.collate(samples)  -> {input name: batch array}             [SUT]
+    Backend.predict(feeds) -> [output arrays in ModelIO.outputs order]
+    Task.postprocess(outputs, qsl_indices) -> one payload (bytes) per sample -> LoadGen
+    Benchmark.score({qsl_idx: payload}, dataset_path) -> AccuracyReport
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:  # torch is only needed by benchmarks that offer the pytorch backend
+    import torch
+
+
+@dataclass(frozen=True)
+class QualityTarget:
+    """The closed-division quality target: ``fraction`` of the FP32 ``reference`` score."""
+
+    metric: str  # "top-1", "mAP", "BLEU"
+    reference: float  # FP32 score of the official model, in ``unit``
+    fraction: float  # 0.99 (0.98 for MobileNet)
+    unit: str = "%"  # "%" for top-1 and mAP, "" for BLEU
+
+    @property
+    def value(self) -> float:
+        """The score a run must reach, e.g. 76.46 * 0.99 = 75.6954."""
+        return round(self.reference * self.fraction, 6)
+
+    def passes(self, score: float) -> bool:
+        return score >= self.value
+
+    def describe(self) -> str:
+        return f"{self.metric} >= {self.value:g}{self.unit} ({self.fraction:.0%} of {self.reference:g})"
+
+
+@dataclass(frozen=True)
+class BenchmarkInfo:
+    """Static facts of one benchmark (the v0.5 rules and the official model)."""
+
+    name: str  # the model name in mlperf.conf: "resnet50", "ssd-mobilenet", "gnmt", ...
+    title: str  # "ResNet50-v1.5"
+    dataset: str  # "ImageNet 2012 val (224x224)"
+    quality: QualityTarget
+    server_latency_ms: float  # Server bound at ``latency_percentile``
+    multistream_latency_ms: float  # MultiStream bound at ``latency_percentile``
+    latency_percentile: float  # 99 for the vision models, 97 for GNMT (MultiStream and Server)
+    performance_sample_count: int  # v0.5 performance sample count
+    backends: tuple[str, ...]  # backends this benchmark supports; the first is the default
+    model_files: Mapping[str, str] = field(default_factory=dict)  # backend -> official model file name
+    quick_count: int = 16  # samples a --quick run uses (keep the quick start within minutes on 2 cores)
+
+    @property
+    def default_backend(self) -> str:
+        return self.backends[0]
+
+
+@dataclass(frozen=True)
+class ModelIO:
+    """The tensor interface a backend loads: input and output names, and the input layout."""
+
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    layout: str = ""  # "NCHW" or "NHWC" for images, "" where it does not apply
+
+
+@dataclass(frozen=True)
+class DatasetOptions:
+    """How to open a dataset for one run."""
+
+    backend: str  # the preprocessing can depend on it (e.g. uint8 NHWC for the TF SSD graph)
+    layout: str  # from the task's ModelIO
+    cache_dir: Path  # root of the preprocessing cache; each benchmark keys its own entries below it
+    workers: int  # processes for preprocessing
+    count: int | None = None  # use only the first ``count`` samples (testing; not valid for submission)
+    progress: bool = True  # show progress bars (they stay quiet when stderr is not a terminal)
+
+
+@dataclass
+class AccuracyReport:
+    """The score of an accuracy log, as the benchmark's scorer computed it."""
+
+    value: float  # in the quality target's unit
+    count: int  # samples scored (each qsl index once)
+    lines: list[str]  # human-readable lines, printed as they are (e.g. the 12 COCO stats)
+    accuracy_txt: str  # the v0.5 accuracy.txt content ("accuracy=...", "mAP=...", "BLEU: ...")
+    extra: dict[str, Any] = field(default_factory=dict)  # machine-readable extras for results.json
+
+
+class Dataset(ABC):
+    """The samples of one benchmark, preprocessed on demand and cached."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Total number of samples (the QSL's total count)."""
+
+    @abstractmethod
+    def load(self, indices: Sequence[int]) -> list[Any]:
+        """Preprocess (or read from the cache) the given samples and return them in the given order.
+
+        Called by the QSL outside the timed part of the run; may use all cores and show progress.
+        """
+
+    def describe(self) -> dict[str, Any]:
+        """Facts for results.json (path, sample count, cache)."""
+        return {"samples": len(self)}
+
+
+class Task(ABC):
+    """Pre- and post-processing around one backend's model interface."""
+
+    io: ModelIO
+
+    @abstractmethod
+    def collate(self, samples: Sequence[Any]) -> dict[str, np.ndarray]:
+        """Stack preprocessed samples into the model's input feeds."""
+
+    @abstractmethod
+    def postprocess(self, outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:
+        """Turn one batch of model outputs into one v0.5 payload per sample (qsl ``indices``)."""
+
+    def sort_key(self, sample: Any) -> float | None:
+        """A key to group similar samples into batches (e.g. sentence length); None keeps LoadGen's order."""
+        return None
+
+
+class Benchmark(ABC):
+    """One benchmark: its facts, data, model interface, scorer, sample data and model export."""
+
+    info: ClassVar[BenchmarkInfo]
+
+    @abstractmethod
+    def make_task(self, backend: str) -> Task:
+        """The pre/post-processing and tensor names for ``backend`` (raise ValueError if unsupported)."""
+
+    @abstractmethod
+    def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:
+        """Open the dataset folder (raise FileNotFoundError/ValueError naming the file and the fix)."""
+
+    @abstractmethod
+    def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
+        """Score accuracy payloads keyed by qsl index (each index once)."""
+
+    @abstractmethod
+    def make_samples(self, output: Path) -> Path:
+        """Write the embedded sample data in the real folder layout below ``output``; return its folder."""
+
+    @abstractmethod
+    def export_model(self, output: Path, seed: int = 0) -> Path:
+        """Write the benchmark's model with seeded random weights and the official tensor names."""
+
+    def load_torch_model(self, model_path: Path) -> torch.nn.Module:
+        """The plain-torch model for the pytorch backend, with weights from ``model_path``.
+
+        Its forward takes the task's inputs in ``io.inputs`` order and returns its outputs in
+        ``io.outputs`` order.
+        """
+        raise ValueError(f"{self.info.name} has no pytorch model")

@@ -1,0 +1,1 @@
+"""Translation benchmarks: GNMT on WMT16 English-German."""

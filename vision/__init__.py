@@ -1,0 +1,1 @@
+"""Vision benchmarks: image classification (ImageNet) and object detection (COCO)."""
