@@ -88,6 +88,7 @@ class DatasetOptions:
     workers: int  # processes for preprocessing
     count: int | None = None  # use only the first ``count`` samples (testing; not valid for submission)
     progress: bool = True  # show progress bars (they stay quiet when stderr is not a terminal)
+    purpose: str = "accuracy"  # "accuracy" or "performance": GNMT reads another file for each
 
 
 @dataclass
@@ -144,8 +145,11 @@ class Benchmark(ABC):
     info: ClassVar[BenchmarkInfo]
 
     @abstractmethod
-    def make_task(self, backend: str) -> Task:
-        """The pre/post-processing and tensor names for ``backend`` (raise ValueError if unsupported)."""
+    def make_task(self, backend: str, dataset_path: Path) -> Task:
+        """The pre/post-processing and tensor names for ``backend`` (UsageError if unsupported).
+
+        ``dataset_path`` gives access to what post-processing needs (e.g. GNMT's target vocabulary).
+        """
 
     @abstractmethod
     def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:

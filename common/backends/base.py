@@ -40,6 +40,6 @@ def require_file(model_path: Path | None, backend: str) -> Path:
 
     if model_path is None:
         raise UsageError(f"--model is required for the {backend} backend (see 'mlperf-ref export-model')")
-    if not model_path.is_file():
+    if not (model_path.is_file() or Path(f"{model_path}.index").is_file()):  # a file or a TF checkpoint
         raise UsageError(f"--model {model_path}: no such file (download it or run 'mlperf-ref export-model')")
     return model_path
