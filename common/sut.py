@@ -1,0 +1,243 @@
+"""Systems under test for the four LoadGen scenarios, over one backend and one task.
+
+SingleStream runs each query inline in LoadGen's issue callback (no extra hops). Offline and MultiStream
+cut each query into batches of ``max_batchsize`` that worker threads run, answering as batches finish.
+Server batches dynamically: queued samples are coalesced up to ``max_batchsize`` or until the first one
+has waited ``batch_timeout_ms``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+
+import mlperf_loadgen as lg
+import numpy as np
+
+from common.backends.base import Backend
+from common.benchmark import Task
+from common.qsl import SampleLibrary
+
+Postprocess = Callable[[Sequence[np.ndarray], Sequence[int]], list[bytes]]
+
+
+def null_postprocess(outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:
+    """The null backend's answer: its float32 per sample, as is."""
+    return [value.tobytes() for value in outputs[0]]
+
+
+def respond(ids: Sequence[int], payloads: Sequence[bytes]) -> None:
+    """Hand one payload per query sample to LoadGen; the buffer lives until LoadGen has copied it."""
+    buffer = np.frombuffer(b"".join(payloads), dtype=np.uint8) if payloads else np.empty(0, np.uint8)
+    base = buffer.ctypes.data
+    responses = []
+    offset = 0
+    for sample_id, payload in zip(ids, payloads, strict=True):
+        size = len(payload)
+        responses.append(lg.QuerySampleResponse(sample_id, base + offset if size else 0, size))
+        offset += size
+    lg.QuerySamplesComplete(responses)
+
+
+class Failure:
+    """The first error of a run. With ``fail_fast`` the process ends at once with that error."""
+
+    def __init__(self, fail_fast: bool) -> None:
+        self.fail_fast = fail_fast
+        self.error: BaseException | None = None
+        self._lock = threading.Lock()
+
+    def record(self, exc: BaseException) -> None:
+        with self._lock:
+            if self.error is not None:
+                return
+            self.error = exc
+        if self.fail_fast:  # LoadGen cannot be stopped mid-test: end the process, do not hang
+            print(f"error: the backend failed mid-run: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            os._exit(1)
+
+
+class BatchRunner:
+    """Runs one batch: collate, predict, post-process, respond. After a failure it answers empty."""
+
+    def __init__(self, qsl: SampleLibrary, task: Task, backend: Backend, postprocess: Postprocess,
+                 failure: Failure) -> None:
+        self.qsl = qsl
+        self.task = task
+        self.backend = backend
+        self.postprocess = postprocess
+        self.failure = failure
+
+    def __call__(self, ids: Sequence[int], indices: Sequence[int]) -> None:
+        payloads: list[bytes] | None = None
+        if self.failure.error is None:
+            try:
+                feeds = self.task.collate(self.qsl.get(indices))
+                outputs = self.backend.predict(feeds)
+                payloads = self.postprocess(outputs, indices)
+                if len(payloads) != len(ids):
+                    raise RuntimeError(f"post-processing returned {len(payloads)} payloads for {len(ids)} samples")
+            except BaseException as exc:  # noqa: BLE001 - LoadGen must still get its answers
+                self.failure.record(exc)
+                payloads = None
+        respond(ids, payloads if payloads is not None else [b""] * len(ids))
+
+
+class SystemUnderTest:
+    """Base: owns the LoadGen SUT handle."""
+
+    def __init__(self, run_batch: BatchRunner) -> None:
+        self.run_batch = run_batch
+        self.handle = lg.ConstructSUT(self.issue, self.flush)
+
+    def issue(self, query_samples: list) -> None:
+        raise NotImplementedError
+
+    def flush(self) -> None:
+        """Nothing is held back by default."""
+
+    def stop(self) -> None:
+        lg.DestroySUT(self.handle)
+
+
+class SingleStreamSUT(SystemUnderTest):
+    """One sample at a time, run inline in LoadGen's issue thread."""
+
+    def issue(self, query_samples: list) -> None:
+        self.run_batch([q.id for q in query_samples], [q.index for q in query_samples])
+
+
+class WorkerPool:
+    """Worker threads taking work items from a queue until stopped."""
+
+    def __init__(self, workers: int, take: Callable[[], Callable[[], None] | None]) -> None:
+        self._take = take
+        self._threads = [threading.Thread(target=self._loop, daemon=True, name=f"sut-worker-{i}")
+                         for i in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    def _loop(self) -> None:
+        while (work := self._take()) is not None:
+            work()
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join()
+
+
+class QuerySplittingSUT(SystemUnderTest):
+    """Offline and MultiStream: each query is cut into batches that worker threads run."""
+
+    def __init__(self, run_batch: BatchRunner, max_batchsize: int, workers: int) -> None:
+        super().__init__(run_batch)
+        self.max_batchsize = max_batchsize
+        self._work: deque[tuple[list[int], list[int]] | None] = deque()
+        self._ready = threading.Condition()
+        self._pool = WorkerPool(workers, self._take)
+
+    def _take(self) -> Callable[[], None] | None:
+        with self._ready:
+            while not self._work:
+                self._ready.wait()
+            item = self._work.popleft()
+            if item is None:
+                self._work.appendleft(None)  # let the other workers see the end too
+                return None
+        return lambda: self.run_batch(*item)
+
+    def issue(self, query_samples: list) -> None:
+        ids = [q.id for q in query_samples]
+        indices = [q.index for q in query_samples]
+        order = self._batch_order(indices)
+        if order is not None:
+            ids = [ids[i] for i in order]
+            indices = [indices[i] for i in order]
+        step = self.max_batchsize
+        with self._ready:
+            for start in range(0, len(ids), step):
+                self._work.append((ids[start:start + step], indices[start:start + step]))
+            self._ready.notify_all()
+
+    def _batch_order(self, indices: list[int]) -> list[int] | None:
+        """Group similar samples (e.g. sentence lengths) when the task offers a sort key."""
+        if len(indices) <= self.max_batchsize:
+            return None
+        samples = self.run_batch.qsl.get(indices)
+        keys = [self.run_batch.task.sort_key(s) for s in samples]
+        if any(k is None for k in keys):
+            return None
+        return sorted(range(len(indices)), key=keys.__getitem__)
+
+    def stop(self) -> None:
+        with self._ready:
+            self._work.append(None)
+            self._ready.notify_all()
+        self._pool.join()
+        super().stop()
+
+
+class ServerSUT(SystemUnderTest):
+    """Dynamic batching: coalesce queued samples up to max_batchsize or the wait bound."""
+
+    def __init__(self, run_batch: BatchRunner, max_batchsize: int, workers: int, batch_timeout_ms: float) -> None:
+        super().__init__(run_batch)
+        self.max_batchsize = max_batchsize
+        self.timeout_s = batch_timeout_ms / 1000
+        self._pending: deque[tuple[int, int, float]] = deque()  # (id, index, arrival time)
+        self._ready = threading.Condition()
+        self._stopping = False
+        self._flushing = False
+        self._pool = WorkerPool(workers, self._take)
+
+    def issue(self, query_samples: list) -> None:
+        now = time.monotonic()
+        with self._ready:
+            self._pending.extend((q.id, q.index, now) for q in query_samples)
+            self._ready.notify()
+
+    def flush(self) -> None:
+        with self._ready:
+            self._flushing = True
+            self._ready.notify_all()
+
+    def _take(self) -> Callable[[], None] | None:
+        with self._ready:
+            while not self._pending:
+                if self._stopping:
+                    return None
+                self._ready.wait()
+            deadline = self._pending[0][2] + self.timeout_s
+            while len(self._pending) < self.max_batchsize and not (self._stopping or self._flushing):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._ready.wait(left)
+            count = min(self.max_batchsize, len(self._pending))
+            batch = [self._pending.popleft() for _ in range(count)]
+            if self._pending:
+                self._ready.notify()
+        ids = [b[0] for b in batch]
+        indices = [b[1] for b in batch]
+        return lambda: self.run_batch(ids, indices)
+
+    def stop(self) -> None:
+        with self._ready:
+            self._stopping = True
+            self._ready.notify_all()
+        self._pool.join()
+        super().stop()
+
+
+def make_sut(scenario: str, run_batch: BatchRunner, max_batchsize: int, workers: int,
+             batch_timeout_ms: float) -> SystemUnderTest:
+    """The SUT for a scenario."""
+    if scenario == "SingleStream":
+        return SingleStreamSUT(run_batch)
+    if scenario == "Server":
+        return ServerSUT(run_batch, max_batchsize, workers, batch_timeout_ms)
+    return QuerySplittingSUT(run_batch, max_batchsize, workers)
