@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,8 @@ class PyTorchBackend(Backend):
         if self.device not in ("cpu", "cuda"):
             raise UsageError(f"--device {self.device}: pytorch runs on cpu or cuda")
         torch.set_num_threads(self.threads)
-        try:
+        with contextlib.suppress(RuntimeError):  # it may be set once per process only
             torch.set_num_interop_threads(1)
-        except RuntimeError:  # already set once in this process
-            pass
         # Random weights can drive activations into denormal floats, which are ~100x slower on CPUs.
         torch.set_flush_denormal(True)
         self.module = self._load_module(model_file).eval().to(self.device)

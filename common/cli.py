@@ -1,0 +1,165 @@
+"""The command line: ``mlperf-ref run | make-samples | export-model | accuracy | quickstart``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from common.backends import BACKENDS
+from common.errors import UsageError
+from common.registry import benchmarks, get_benchmark
+from common.runner import RunError
+from common.settings import SCENARIOS
+
+
+def _benchmark_list() -> str:
+    found = benchmarks()
+    return ", ".join(found) if found else "(none installed)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one error line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mlperf-ref",
+        description="MLPerf Inference v0.5 reference implementations on the official LoadGen.",
+        epilog=f"benchmarks: {_benchmark_list()}; backends: {', '.join(BACKENDS)}; "
+               f"scenarios: {', '.join(SCENARIOS)}",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run one benchmark through LoadGen",
+                         epilog=f"benchmarks: {_benchmark_list()}; backends: {', '.join(BACKENDS)}")
+    run.add_argument("benchmark", metavar="BENCHMARK")
+    run.add_argument("--backend", help="default: the benchmark's first backend")
+    run.add_argument("--scenario", default="SingleStream", choices=list(SCENARIOS))
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument("--accuracy", dest="mode", action="store_const", const="accuracy",
+                      help="accuracy mode: every sample once, scored")
+    mode.add_argument("--performance", dest="mode", action="store_const", const="performance",
+                      help="performance mode (the default)")
+    mode.add_argument("--both", dest="mode", action="store_const", const="both",
+                      help="accuracy, then performance, in one command")
+    run.add_argument("--model", type=Path, help="model file (not needed for the null backend)")
+    run.add_argument("--dataset-path", type=Path, required=True)
+    run.add_argument("--output", type=Path, default=Path("output"))
+    run.add_argument("--quick", action="store_true", help="seconds, small counts: NOT valid for submission")
+    run.add_argument("--max-batchsize", type=int, default=1)
+    run.add_argument("--threads", type=int, help="engine threads (default: all cores)")
+    run.add_argument("--workers", type=int, default=1, help="SUT worker threads (default 1)")
+    run.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    run.add_argument("--user-conf", type=Path, help="LoadGen conf applied on top of the v0.5 mlperf.conf")
+    run.add_argument("--count", type=int, help="use only the first N samples (not valid for submission)")
+    run.add_argument("--target-qps", type=float, help="Server target QPS and Offline expected QPS")
+    run.add_argument("--samples-per-query", type=int, help="MultiStream samples per query")
+    run.add_argument("--batch-timeout-ms", type=float, default=2.0,
+                     help="Server dynamic batching: longest wait for a fuller batch (default 2 ms)")
+    run.add_argument("--cache-dir", type=Path, help="preprocessing cache (default ~/.cache/mlperf-ref)")
+    run.set_defaults(mode="performance")
+
+    samples = sub.add_parser("make-samples", help="write the embedded sample data of every benchmark")
+    samples.add_argument("--output", type=Path, required=True)
+
+    export = sub.add_parser("export-model", help="write a benchmark's model with seeded random weights")
+    export.add_argument("benchmark", metavar="BENCHMARK")
+    export.add_argument("--output", type=Path, required=True)
+    export.add_argument("--seed", type=int, default=0)
+
+    accuracy = sub.add_parser("accuracy", help="score an existing mlperf_log_accuracy.json")
+    accuracy.add_argument("benchmark", metavar="BENCHMARK")
+    accuracy.add_argument("--log", type=Path, required=True)
+    accuracy.add_argument("--dataset-path", type=Path, required=True)
+
+    quick = sub.add_parser("quickstart", help="every benchmark on the sample data, quick mode, one table")
+    quick.add_argument("--output", type=Path, default=Path("output/quickstart"))
+    quick.add_argument("--scenario", default="Offline", choices=list(SCENARIOS))
+    quick.add_argument("--only", nargs="+", metavar="BENCHMARK", help="run only these benchmarks")
+    return parser
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from common.runner import RunConfig, run_benchmark  # noqa: I001 - heavy imports only when running
+
+    bench = get_benchmark(args.benchmark)
+    cfg = RunConfig(
+        benchmark=args.benchmark, backend=args.backend or bench.info.default_backend, scenario=args.scenario,
+        mode=args.mode, model=args.model, dataset_path=args.dataset_path, output=args.output, quick=args.quick,
+        max_batchsize=args.max_batchsize, threads=args.threads, workers=args.workers, device=args.device,
+        count=args.count, user_conf=args.user_conf, target_qps=args.target_qps,
+        samples_per_query=args.samples_per_query, batch_timeout_ms=args.batch_timeout_ms,
+        cache_dir=args.cache_dir, fail_fast=True, command_line=["mlperf-ref", *argv],
+    )
+    results = run_benchmark(cfg)
+    verdict = results["verdict"]
+    return 1 if verdict["accuracy"] is False or verdict["latency"] is False else 0
+
+
+def _make_samples(args: argparse.Namespace) -> int:
+    from common.samples import make_all_samples
+
+    for name, folder in make_all_samples(args.output).items():
+        print(f"{name}: {folder}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from common.samples import export_random_model
+
+    path = export_random_model(get_benchmark(args.benchmark), args.output, args.seed)
+    print(f"wrote {path} (seeded random weights, seed {args.seed}: not the official model)")
+    return 0
+
+
+def _accuracy(args: argparse.Namespace) -> int:
+    from common.accuracy.log import read_accuracy_log
+
+    bench = get_benchmark(args.benchmark)
+    if not args.dataset_path.is_dir():
+        raise UsageError(f"--dataset-path {args.dataset_path}: no such folder")
+    report = bench.score(read_accuracy_log(args.log), args.dataset_path)
+    for line in report.lines:
+        print(line)
+    target = bench.info.quality
+    passed = target.passes(report.value)
+    print(f"{target.metric} {report.value:.3f}{target.unit} vs target {target.value:g}{target.unit}: "
+          f"{'PASS' if passed else 'FAIL'}")
+    return 0 if passed else 1
+
+
+def _quickstart(args: argparse.Namespace) -> int:
+    from common.quickstart import run_quickstart
+
+    return run_quickstart(args.output, args.scenario, args.only)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``mlperf-ref``; user mistakes get one line and exit code 2."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        args = _parser().parse_args(argv)
+        command = {"run": lambda: _run(args, argv), "make-samples": lambda: _make_samples(args),
+                   "export-model": lambda: _export(args), "accuracy": lambda: _accuracy(args),
+                   "quickstart": lambda: _quickstart(args)}[args.command]
+        return command()
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

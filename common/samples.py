@@ -1,0 +1,29 @@
+"""The embedded sample data and random-weight models, marked so no run passes them off as real."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from common.atomic import atomic_write_text
+from common.benchmark import Benchmark
+from common.registry import benchmarks
+from common.runner import RANDOM_WEIGHTS_SUFFIX, SYNTHETIC_MARKER
+
+
+def make_all_samples(output: Path) -> dict[str, Path]:
+    """Every benchmark's sample data below ``output``; each folder gets a SYNTHETIC marker file."""
+    folders = {}
+    for name, bench in benchmarks().items():
+        folder = Path(bench.make_samples(Path(output)))
+        atomic_write_text(folder / SYNTHETIC_MARKER,
+                          "Synthetic sample data made by 'mlperf-ref make-samples': not the real dataset.\n")
+        folders[name] = folder
+    return folders
+
+
+def export_random_model(bench: Benchmark, output: Path, seed: int = 0) -> Path:
+    """The benchmark's model with seeded random weights, with a marker file beside it."""
+    path = Path(bench.export_model(Path(output), seed))
+    atomic_write_text(Path(f"{path}{RANDOM_WEIGHTS_SUFFIX}"),
+                      f"{path.name}: seeded random weights (seed {seed}) from 'mlperf-ref export-model'.\n")
+    return path
