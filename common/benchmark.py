@@ -42,7 +42,7 @@ class QualityTarget:
         return round(self.reference * self.fraction, 6)
 
     def passes(self, score: float) -> bool:
-        return score >= self.value
+        return bool(score >= self.value)
 
     def describe(self) -> str:
         return f"{self.metric} >= {self.value:g}{self.unit} ({self.fraction:.0%} of {self.reference:g})"

@@ -199,7 +199,7 @@ def _score(session: Session, outdir: Path) -> dict[str, Any]:
         return {**base, "value": None, "passed": None, "note": text.strip()}
     scored: AccuracyReport = session.bench.score(payloads, Path(cfg.dataset_path))
     report.write_accuracy_txt(outdir, scored.accuracy_txt)
-    return {**base, "value": scored.value, "passed": target.passes(scored.value), "count": scored.count,
+    return {**base, "value": float(scored.value), "passed": target.passes(scored.value), "count": scored.count,
             "lines": scored.lines, "extra": scored.extra}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from common.atomic import atomic_write_text
@@ -10,10 +11,12 @@ from common.registry import benchmarks
 from common.runner import RANDOM_WEIGHTS_SUFFIX, SYNTHETIC_MARKER
 
 
-def make_all_samples(output: Path) -> dict[str, Path]:
-    """Every benchmark's sample data below ``output``; each folder gets a SYNTHETIC marker file."""
+def make_all_samples(output: Path, names: Sequence[str] | None = None) -> dict[str, Path]:
+    """The sample data of every benchmark (or of ``names``) below ``output``, each marked SYNTHETIC."""
     folders = {}
     for name, bench in benchmarks().items():
+        if names is not None and name not in names:
+            continue
         folder = Path(bench.make_samples(Path(output)))
         atomic_write_text(folder / SYNTHETIC_MARKER,
                           "Synthetic sample data made by 'mlperf-ref make-samples': not the real dataset.\n")

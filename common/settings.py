@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +58,7 @@ def _from_config(path: Path, model: str, scenario: str) -> lg.TestSettings:
     if key not in _LOADED:
         settings = lg.TestSettings()
         if settings.FromConfig(str(path), model, scenario, 1) != 0:
-            raise UsageError(f"{path}: LoadGen could not read this conf file (lines are 'model.scenario.key = value')")
+            raise UsageError(f"{path}: unreadable for LoadGen (lines: 'model.scenario.key = value')")
         _LOADED[key] = settings
     return _copy(_LOADED[key])
 
@@ -80,11 +78,9 @@ def build_settings(
     if user_conf is not None:
         if not Path(user_conf).is_file():
             raise UsageError(f"--user-conf {user_conf}: no such file")
-        user = _from_config(Path(user_conf), model, scenario)
-        embedded = _defaults(model, scenario)
-        for name in _FIELDS:  # what the user's file set differs from what an empty file gives
-            if getattr(user, name) != getattr(embedded, name):
-                setattr(settings, name, getattr(user, name))
+        # FromConfig on a loaded TestSettings changes only the keys the file names.
+        if settings.FromConfig(str(user_conf), model, scenario, 1) != 0:
+            raise UsageError(f"--user-conf {user_conf}: unreadable for LoadGen (lines: 'model.scenario.key = value')")
     # This LoadGen ignores seeds outside its embedded conf: set the v0.5 seeds explicitly.
     settings.qsl_rng_seed, settings.sample_index_rng_seed, settings.schedule_rng_seed = V05_SEEDS
     settings.scenario = SCENARIOS[scenario]  # FromConfig never sets the scenario
@@ -95,15 +91,6 @@ def build_settings(
         settings.min_query_count = 1
     _apply(settings, overrides)
     return settings
-
-
-@functools.cache
-def _defaults(model: str, scenario: str) -> lg.TestSettings:
-    """What FromConfig gives for a conf file without a single key (LoadGen's own defaults)."""
-    with tempfile.TemporaryDirectory() as folder:
-        empty = Path(folder) / "empty.conf"
-        empty.write_text("# no settings\n")
-        return _from_config(empty, model, scenario)
 
 
 def _apply(settings: lg.TestSettings, overrides: Overrides) -> None:
