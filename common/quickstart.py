@@ -61,7 +61,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 def run_quickstart(output: Path, scenario: str = "Offline", only: list[str] | None = None) -> int:
     """Make the sample data and random-weight models, run each benchmark quick (accuracy + performance)."""
     found = benchmarks()
-    names = list(found) if not only else only
+    names = only if only else list(found)
     unknown = [n for n in names if n not in found]
     if unknown:
         raise UsageError(f"--only {' '.join(unknown)}: unknown; choose from {', '.join(found)}")

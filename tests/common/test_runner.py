@@ -57,7 +57,7 @@ def identity(monkeypatch: pytest.MonkeyPatch):
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_null_backend_all_scenarios_both_modes(synthetic, tmp_path: Path, scenario: str) -> None:
     out = tmp_path / scenario
-    results = run_benchmark(RunConfig("resnet50", "null", scenario, mode="both", dataset_path=tmp_path,
+    run_benchmark(RunConfig("resnet50", "null", scenario, mode="both", dataset_path=tmp_path,
                                       output=out, quick=True, max_batchsize=4, progress=False))
     for phase in ("accuracy", "performance"):
         for name in ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json"):
