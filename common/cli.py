@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-timeout-ms", type=float, default=2.0,
                      help="Server dynamic batching: longest wait for a fuller batch (default 2 ms)")
     run.add_argument("--cache-dir", type=Path, help="preprocessing cache (default ~/.cache/mlperf-ref)")
+    run.add_argument("--find-samples-per-query", action="store_true",
+                     help="MultiStream: search the most samples per query that meet the latency bound")
     run.set_defaults(mode="performance")
 
     samples = sub.add_parser("make-samples", help="write the embedded sample data of every benchmark")
@@ -97,6 +99,12 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         samples_per_query=args.samples_per_query, batch_timeout_ms=args.batch_timeout_ms,
         cache_dir=args.cache_dir, fail_fast=True, command_line=["mlperf-ref", *argv],
     )
+    if args.find_samples_per_query:
+        from common.multistream_search import find_samples_per_query
+
+        if args.scenario != "MultiStream" or args.mode != "performance":
+            raise UsageError("--find-samples-per-query needs --scenario MultiStream and performance mode")
+        return 0 if find_samples_per_query(cfg)["samples_per_query"] > 0 else 1
     results = run_benchmark(cfg)
     verdict = results["verdict"]
     return 1 if verdict["accuracy"] is False or verdict["latency"] is False else 0

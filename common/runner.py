@@ -140,7 +140,7 @@ def _settings(session: Session, phase: str, dataset_size: int):
     return settings
 
 
-def _run_phase(session: Session, phase: str) -> dict[str, Any]:
+def run_phase(session: Session, phase: str) -> dict[str, Any]:
     """One LoadGen test (accuracy or performance); returns its part of results.json."""
     cfg = session.cfg
     dataset = _open_dataset(session, phase)
@@ -203,8 +203,8 @@ def _score(session: Session, outdir: Path) -> dict[str, Any]:
             "lines": scored.lines, "extra": scored.extra}
 
 
-def run_benchmark(cfg: RunConfig) -> dict[str, Any]:
-    """Run one benchmark as configured; write the logs, results.json and print the human summary."""
+def open_session(cfg: RunConfig) -> Session:
+    """Check the configuration, build the task and load the model once."""
     bench = get_benchmark(cfg.benchmark)
     _validate(cfg, bench)
     threads = cfg.threads or os.cpu_count() or 1
@@ -212,12 +212,17 @@ def run_benchmark(cfg: RunConfig) -> dict[str, Any]:
     task = bench.make_task(task_backend, Path(cfg.dataset_path))
     backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model)
     backend.load(Path(cfg.model) if cfg.model else None, task.io)
-    session = Session(cfg, bench, task, backend, threads)
+    return Session(cfg, bench, task, backend, threads)
 
+
+def run_benchmark(cfg: RunConfig) -> dict[str, Any]:
+    """Run one benchmark as configured; write the logs, results.json and print the human summary."""
+    session = open_session(cfg)
+    bench, backend = session.bench, session.backend
     phases = ["accuracy", "performance"] if cfg.mode == "both" else [cfg.mode]
     results = report.base_results(cfg, bench, backend, _synthetic_inputs(cfg))
     for phase in phases:
-        results[phase] = _run_phase(session, phase)
+        results[phase] = run_phase(session, phase)
     report.finish(results, Path(cfg.output))
     return results
 

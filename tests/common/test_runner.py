@@ -122,3 +122,25 @@ def test_missing_dataset_and_bad_options_are_usage_errors(synthetic, tmp_path: P
         run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=tmp_path, max_batchsize=0))
     with pytest.raises(UsageError, match="--backend tensorflow"):
         run_benchmark(RunConfig("resnet50", "tensorflow", "Offline", dataset_path=tmp_path))
+
+
+def test_multistream_search_finds_the_largest_samples_per_query(synthetic, identity, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backend taking 10 ms per sample meets a 55 ms bound up to 5 samples per query, not 6."""
+    from common import multistream_search
+
+    class PerSample(IdentityBackend):
+        def predict(self, feeds):
+            time.sleep(0.010 * len(feeds["x"]))
+            return [feeds["x"]]
+
+    backend = PerSample()
+    monkeypatch.setattr(runner, "make_backend", lambda *a, **k: backend)
+    user = tmp_path / "user.conf"
+    user.write_text("*.MultiStream.target_latency = 55\n")
+    outcome = multistream_search.find_samples_per_query(RunConfig(
+        "resnet50", "onnxruntime", "MultiStream", dataset_path=tmp_path, output=tmp_path / "search",
+        quick=True, count=8, max_batchsize=64, user_conf=user))
+    assert outcome["samples_per_query"] == 5
+    assert [t["samples_per_query"] for t in outcome["trials"]] == [1, 2, 4, 5, 6, 8]  # doubling, then bisection
+    assert (tmp_path / "search" / "multistream_search.json").is_file()
