@@ -1,0 +1,1 @@
+"""What the ImageNet classifiers (ResNet50, MobileNet) share: layers, weight loading, export, task."""
