@@ -1,0 +1,340 @@
+#!/usr/bin/env python3
+"""What our harness costs: the null backend through common/'s QSL and SUTs next to a minimal inline SUT.
+
+Both systems run on the same LoadGen, in the same process, with the same TestSettings (the v0.5 ResNet50
+settings with small counts): Offline and Server throughput and SingleStream latency, printed as ratios
+(harness / inline) and written to OUTPUT/harness_overhead.{txt,json}; LoadGen's logs of every run land in
+OUTPUT/<sample shape>/<scenario>/<inline|harness>/.
+
+The minimal inline SUT answers every query at once in LoadGen's issue callback and never touches data. The
+harness path is the one ``mlperf-ref run --backend null`` takes once its data are loaded: SampleLibrary
+(samples in memory), the scenario's SUT from common.sut (worker threads, batching), Task.collate
+(np.stack of the samples), the null backend, the payloads handed back to LoadGen.
+
+Usage: python bench/harness_overhead.py --output DIR [--repeats N] [--sample-shape 3,224,224 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlperf_loadgen as lg
+import numpy as np
+
+from common.atomic import atomic_write_text
+from common.backends import make_backend
+from common.benchmark import Dataset, ModelIO, Task
+from common.loadgen_log import LoadGenSummary, parse_summary
+from common.qsl import SampleLibrary
+from common.settings import Overrides, build_settings
+from common.sut import BatchRunner, Failure, make_sut, null_postprocess
+
+MODEL = "resnet50"  # whose v0.5 settings the runs use (seeds, percentiles, the 15 ms Server bound)
+RESNET50_INPUT = (3, 224, 224)  # v0.5 ResNet50 input, NCHW float32
+OFFLINE_SAMPLES = 24576  # v0.5: an Offline run has at least 24,576 samples
+SCENARIOS = ("Offline", "Server", "SingleStream")
+
+
+class ArrayDataset(Dataset):
+    """``count`` float32 samples of one shape, each its own array (as a preprocessed cache would give)."""
+
+    def __init__(self, count: int, shape: tuple[int, ...]) -> None:
+        self.count = count
+        self.shape = shape
+
+    def __len__(self) -> int:
+        return self.count
+
+    def load(self, indices: Sequence[int]) -> list[np.ndarray]:
+        return [np.full(self.shape, i % 251 / 251, dtype=np.float32) for i in indices]
+
+
+class StackTask(Task):
+    """Collates like the image tasks (one stacked input); the null backend's answer goes back as is."""
+
+    io = ModelIO(inputs=("input",), outputs=("output",), layout="NCHW")
+
+    def collate(self, samples: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+        return {"input": np.stack(samples)}
+
+    def postprocess(self, outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:
+        return null_postprocess(outputs, indices)
+
+
+@dataclass(frozen=True)
+class Options:
+    output: Path
+    scenarios: tuple[str, ...]
+    shapes: tuple[tuple[int, ...], ...]
+    repeats: int
+    samples: int
+    offline_samples: int
+    server_qps: tuple[float, ...]
+    server_seconds: float
+    singlestream_queries: int
+    max_batchsize: int
+    workers: int
+    batch_timeout_ms: float
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One row group of the table: a scenario (and for Server its target QPS)."""
+
+    scenario: str
+    server_qps: float | None = None
+
+    @property
+    def label(self) -> str:
+        return f"Server {self.server_qps:g}/s" if self.server_qps else self.scenario
+
+    @property
+    def folder(self) -> str:
+        return f"Server-{self.server_qps:g}qps" if self.server_qps else self.scenario
+
+
+def setups(opts: Options) -> list[Setup]:
+    found = []
+    for scenario in opts.scenarios:
+        if scenario == "Server":
+            found.extend(Setup(scenario, qps) for qps in opts.server_qps)
+        else:
+            found.append(Setup(scenario))
+    return found
+
+
+def scenario_settings(setup: Setup, opts: Options) -> lg.TestSettings:
+    """The v0.5 settings of MODEL with counts small enough for seconds; identical for both systems."""
+    scenario = setup.scenario
+    counts = {
+        "Offline": opts.offline_samples,
+        "Server": max(1, round((setup.server_qps or 1) * opts.server_seconds)),
+        "SingleStream": opts.singlestream_queries,
+    }
+    overrides = Overrides(
+        target_qps=setup.server_qps,
+        min_duration_ms=0,
+        min_query_count=counts[scenario],
+        max_query_count=0,
+        performance_sample_count=opts.samples,
+    )
+    return build_settings(MODEL, scenario, "performance", overrides=overrides)
+
+
+def _log_settings(outdir: Path) -> lg.LogSettings:
+    outdir.mkdir(parents=True, exist_ok=True)
+    log_settings = lg.LogSettings()
+    log_settings.log_output.outdir = str(outdir)
+    log_settings.log_output.copy_summary_to_stdout = False
+    log_settings.enable_trace = False
+    return log_settings
+
+
+def run_inline(settings: lg.TestSettings, samples: int, outdir: Path) -> LoadGenSummary:
+    """The minimal SUT: answer every query at once, inside LoadGen's issue callback."""
+
+    def issue_queries(query_samples: list) -> None:
+        lg.QuerySamplesComplete([lg.QuerySampleResponse(q.id, 0, 0) for q in query_samples])
+
+    sut = lg.ConstructSUT(issue_queries, lambda: None)
+    qsl = lg.ConstructQSL(samples, samples, lambda indices: None, lambda indices: None)
+    try:
+        lg.StartTestWithLogSettings(sut, qsl, settings, _log_settings(outdir))
+    finally:
+        lg.DestroyQSL(qsl)
+        lg.DestroySUT(sut)
+    return parse_summary(outdir / "mlperf_log_summary.txt")
+
+
+def run_harness(settings: lg.TestSettings, scenario: str, dataset: Dataset, opts: Options,
+                outdir: Path) -> LoadGenSummary:
+    """The null backend through common/'s QSL and the scenario's SUT, as the runner wires them."""
+    backend = make_backend("null", threads=1)
+    task = StackTask()
+    backend.load(None, task.io)
+    failure = Failure(fail_fast=False)
+    qsl = SampleLibrary(dataset, settings.performance_sample_count_override)
+    sut = make_sut(scenario, BatchRunner(qsl, task, backend, null_postprocess, failure), opts.max_batchsize,
+                   opts.workers, opts.batch_timeout_ms)
+    try:
+        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, _log_settings(outdir))
+    finally:
+        sut.stop()
+        qsl.destroy()
+    error = qsl.error or failure.error
+    if error is not None:
+        raise RuntimeError(f"the harness run failed: {type(error).__name__}: {error}") from error
+    return parse_summary(outdir / "mlperf_log_summary.txt")
+
+
+# figure name -> (how to read it from a summary, unit, True where higher is better)
+Figure = tuple[Callable[[LoadGenSummary], float | None], str, bool]
+FIGURES: dict[str, dict[str, Figure]] = {
+    "Offline": {"samples/s": (lambda s: s.metric_value, "samples/s", True)},
+    "Server": {
+        "completed samples/s": (lambda s: s.metric_value, "samples/s", True),
+        "p99 latency": (lambda s: _us(s.percentile_ns(99)), "us", False),
+    },
+    "SingleStream": {
+        "p90 latency": (lambda s: _us(s.percentile_ns(90)), "us", False),
+        "mean latency": (lambda s: _us(s.mean_latency_ns), "us", False),
+    },
+}
+
+
+def _us(ns: float | None) -> float | None:
+    return None if ns is None else ns / 1e3
+
+
+def _shape_name(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
+def measure(opts: Options) -> list[dict[str, Any]]:
+    """Run every scenario and shape, inline then harness, ``repeats`` times; one row per figure (medians)."""
+    rows = []
+    for shape in opts.shapes:
+        dataset = ArrayDataset(opts.samples, shape)
+        for setup in setups(opts):
+            runs: dict[str, list[LoadGenSummary]] = {"inline": [], "harness": []}
+            for repeat in range(opts.repeats):
+                base = opts.output / _shape_name(shape) / setup.folder
+                suffix = f"-{repeat + 1}" if opts.repeats > 1 else ""
+                started = time.perf_counter()
+                runs["inline"].append(run_inline(scenario_settings(setup, opts), opts.samples,
+                                                 base / f"inline{suffix}"))
+                runs["harness"].append(run_harness(scenario_settings(setup, opts), setup.scenario, dataset,
+                                                   opts, base / f"harness{suffix}"))
+                print(f"{_shape_name(shape)} {setup.label} run {repeat + 1}/{opts.repeats}: "
+                      f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+            for name, (read, unit, higher_better) in FIGURES[setup.scenario].items():
+                inline = _median([read(s) for s in runs["inline"]])
+                harness = _median([read(s) for s in runs["harness"]])
+                rows.append({
+                    "sample_shape": _shape_name(shape), "scenario": setup.scenario, "label": setup.label,
+                    "server_qps": setup.server_qps, "figure": name, "unit": unit,
+                    "inline": inline, "harness": harness,
+                    "ratio": harness / inline if inline and harness is not None else None,
+                    "higher_is_better": higher_better,
+                    "runs": {k: [read(s) for s in v] for k, v in runs.items()},
+                    "loadgen_valid": {k: [s.valid for s in v] for k, v in runs.items()},
+                })
+    return rows
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.1f}"
+
+
+def format_table(rows: list[dict[str, Any]], opts: Options) -> str:
+    header = f"{'sample':<11} {'scenario':<16} {'figure':<20} {'unit':<10} {'inline SUT':>13} " \
+             f"{'harness+null':>13} {'harness/inline':>15}"
+    lines = [
+        "Harness overhead: the null backend through common/'s QSL and SUTs vs a minimal inline SUT,",
+        f"same LoadGen {lg_version()}, same process, same settings ({MODEL} v0.5 with small counts); "
+        f"median of {opts.repeats} run(s).",
+        f"Offline {opts.offline_samples} samples; Server {opts.server_seconds:g} s at each target QPS; "
+        f"SingleStream {opts.singlestream_queries} queries; max batch {opts.max_batchsize}, "
+        f"{opts.workers} worker(s), Server batch wait {opts.batch_timeout_ms:g} ms.",
+        "",
+        header,
+        "-" * len(header),
+    ]
+    for row in rows:
+        ratio = "n/a" if row["ratio"] is None else f"{row['ratio']:.3f}"
+        lines.append(f"{row['sample_shape']:<11} {row['label']:<16} {row['figure']:<20} {row['unit']:<10} "
+                     f"{_figure(row['inline']):>13} {_figure(row['harness']):>13} {ratio:>15}")
+    lines.append("")
+    lines.append("Throughput ratios below 1 and latency ratios above 1 are what the harness costs.")
+    return "\n".join(lines)
+
+
+def lg_version() -> str:
+    from importlib import metadata
+
+    return metadata.version("mlcommons-loadgen")
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
+    return value
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    parts = text.split(",")
+    if not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"{text!r}: give positive sizes separated by commas, e.g. 3,224,224")
+    return tuple(int(p) for p in parts)
+
+
+def parse_args(argv: Sequence[str]) -> Options:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--output", type=Path, required=True, help="folder for the table and the LoadGen logs")
+    parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument("--sample-shape", type=_shape, action="append", dest="shapes",
+                        help="float32 sample shape, repeatable (default: 1 and 3,224,224, ResNet50's input)")
+    parser.add_argument("--repeats", type=_positive_int, default=1, help="runs per system; medians are shown")
+    parser.add_argument("--samples", type=_positive_int, default=64, help="samples loaded in memory (QSL)")
+    parser.add_argument("--offline-samples", type=_positive_int, default=OFFLINE_SAMPLES)
+    parser.add_argument("--server-qps", type=_positive_float, nargs="+", default=[1000.0, 20000.0],
+                        help="Server target QPS, one run each: moderate load (latency), high load (throughput)")
+    parser.add_argument("--server-seconds", type=_positive_float, default=2.0)
+    parser.add_argument("--singlestream-queries", type=_positive_int, default=4096)
+    parser.add_argument("--max-batchsize", type=_positive_int, default=32, help="Offline and Server batches")
+    parser.add_argument("--workers", type=_positive_int, default=1, help="SUT worker threads")
+    parser.add_argument("--batch-timeout-ms", type=_positive_float, default=2.0,
+                        help="Server: how long the first queued sample waits for a fuller batch")
+    args = parser.parse_args(argv)
+    return Options(
+        output=args.output, scenarios=tuple(dict.fromkeys(args.scenarios)),
+        shapes=tuple(args.shapes or [(1,), RESNET50_INPUT]), repeats=args.repeats, samples=args.samples,
+        offline_samples=args.offline_samples, server_qps=tuple(dict.fromkeys(args.server_qps)),
+        server_seconds=args.server_seconds,
+        singlestream_queries=args.singlestream_queries, max_batchsize=args.max_batchsize,
+        workers=args.workers, batch_timeout_ms=args.batch_timeout_ms,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = parse_args(sys.argv[1:] if argv is None else argv)
+    if opts.output.exists() and not opts.output.is_dir():
+        print(f"error: --output {opts.output} is a file; give a folder", file=sys.stderr)
+        return 2
+    rows = measure(opts)
+    table = format_table(rows, opts)
+    print(table)
+    atomic_write_text(opts.output / "harness_overhead.txt", table + "\n")
+    options = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()}
+    atomic_write_text(opts.output / "harness_overhead.json",
+                      json.dumps({"options": options, "loadgen": lg_version(), "rows": rows}, indent=2) + "\n")
+    print(f"\nwritten: {opts.output / 'harness_overhead.txt'} and harness_overhead.json", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
