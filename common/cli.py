@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from common.backends import BACKENDS
+from common.backends import BACKENDS, PRECISIONS
 from common.errors import UsageError
 from common.registry import benchmarks, get_benchmark
 from common.runner import RunError
@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=int, help="engine threads (default: all cores)")
     run.add_argument("--workers", type=int, default=1, help="SUT worker threads (default 1)")
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    run.add_argument("--precision", default="fp32", choices=list(PRECISIONS),
+                     help="reduced precision where the backend and hardware offer it (default fp32)")
     run.add_argument("--user-conf", type=Path, help="LoadGen conf applied on top of the v0.5 mlperf.conf")
     run.add_argument("--count", type=int, help="use only the first N samples (not valid for submission)")
     run.add_argument("--target-qps", type=float, help="Server target QPS and Offline expected QPS")
@@ -95,6 +97,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         benchmark=args.benchmark, backend=args.backend or bench.info.default_backend, scenario=args.scenario,
         mode=args.mode, model=args.model, dataset_path=args.dataset_path, output=args.output, quick=args.quick,
         max_batchsize=args.max_batchsize, threads=args.threads, workers=args.workers, device=args.device,
+        precision=args.precision,
         count=args.count, user_conf=args.user_conf, target_qps=args.target_qps,
         samples_per_query=args.samples_per_query, batch_timeout_ms=args.batch_timeout_ms,
         cache_dir=args.cache_dir, fail_fast=True, command_line=["mlperf-ref", *argv],

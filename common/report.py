@@ -50,6 +50,7 @@ def base_results(cfg: RunConfig, bench: Benchmark, backend: Backend, synthetic: 
         "model": str(cfg.model) if cfg.model else None,
         "dataset_path": str(cfg.dataset_path),
         **synthetic,
+        "precision": cfg.precision,
         "max_batchsize": cfg.max_batchsize,
         "workers": cfg.workers,
         "engine": backend.describe(),
@@ -116,6 +117,8 @@ def verdict(results: dict[str, Any]) -> dict[str, Any]:
         notes.append("RANDOM weights (export-model): accuracy here is no quality result")
     if results["backend"] == "null":
         notes.append("null backend: measures the harness and LoadGen, no model runs")
+    if results["precision"] != "fp32":
+        notes.append(f"reduced precision {results['precision']}: only the accuracy pass shows whether it holds")
     valid = bool(perf and perf["loadgen"]["valid"]) and not results["quick"] and not results.get("count")
     return {"latency": latency_pass, "accuracy": accuracy_pass, "loadgen_valid": perf["loadgen"]["valid"] if perf
             else None, "submittable": valid and accuracy_pass is not False and not results["synthetic_data"]
@@ -129,7 +132,8 @@ def _mark(passed: bool | None) -> str:
 def format_summary(results: dict[str, Any]) -> str:
     """The human summary printed at the end of a run."""
     engine = results["engine"]
-    head = (f"{results['title']} | {results['backend']} on {results['device']}, {engine.get('threads')} threads, "
+    head = (f"{results['title']} | {results['backend']} {engine.get('precision', 'fp32')} on {results['device']}, "
+            f"{engine.get('threads')} threads, "
             f"{results['workers']} worker(s), batch {results['max_batchsize']} | {results['scenario']}")
     lines = ["", "=" * len(head), head, "=" * len(head)]
     perf = results.get("performance")

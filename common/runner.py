@@ -12,7 +12,7 @@ import mlperf_loadgen as lg
 
 from common import report
 from common.accuracy.log import read_accuracy_log
-from common.backends import make_backend
+from common.backends import check_precision, make_backend
 from common.backends.base import Backend
 from common.benchmark import AccuracyReport, Benchmark, DatasetOptions, Task
 from common.errors import UsageError
@@ -47,6 +47,7 @@ class RunConfig:
     threads: int | None = None  # engine threads (default: all cores)
     workers: int = 1  # SUT worker threads (Offline, MultiStream, Server)
     device: str = "cpu"
+    precision: str = "fp32"  # fp32 | bf16 | fp16 | int8: the accuracy pass decides whether it holds
     count: int | None = None  # use only the first N samples (not valid for submission)
     user_conf: Path | None = None
     target_qps: float | None = None
@@ -65,10 +66,22 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlperf-ref"
 
 
-def _validate(cfg: RunConfig, bench: Benchmark) -> None:
+def _task_backend(backend: str, bench: Benchmark) -> str:
+    """Whose pre/post-processing a backend uses: openvino runs the onnxruntime files, null the default's."""
     info = bench.info
-    if cfg.backend not in info.backends:
-        raise UsageError(f"--backend {cfg.backend}: {info.name} runs on {', '.join(info.backends)}")
+    if backend == "openvino" and "onnxruntime" in info.backends:
+        return "onnxruntime"
+    if backend == "null" and "null" in info.backends:
+        return info.default_backend
+    if backend not in info.backends:
+        extra = ", openvino" if "onnxruntime" in info.backends else ""
+        raise UsageError(f"--backend {backend}: {info.name} runs on {', '.join(info.backends)}{extra}")
+    return backend
+
+
+def _validate(cfg: RunConfig, bench: Benchmark) -> None:
+    _task_backend(cfg.backend, bench)
+    check_precision(cfg.precision)
     if cfg.scenario not in SCENARIOS:
         raise UsageError(f"--scenario {cfg.scenario}: choose one of {', '.join(SCENARIOS)}")
     if cfg.mode not in MODES:
@@ -208,9 +221,8 @@ def open_session(cfg: RunConfig) -> Session:
     bench = get_benchmark(cfg.benchmark)
     _validate(cfg, bench)
     threads = cfg.threads or os.cpu_count() or 1
-    task_backend = bench.info.default_backend if cfg.backend == "null" else cfg.backend
-    task = bench.make_task(task_backend, Path(cfg.dataset_path))
-    backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model)
+    task = bench.make_task(_task_backend(cfg.backend, bench), Path(cfg.dataset_path))
+    backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model, cfg.precision)
     backend.load(Path(cfg.model) if cfg.model else None, task.io)
     return Session(cfg, bench, task, backend, threads)
 

@@ -6,35 +6,48 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common.backends.base import Backend
+from common.backends.base import PRECISIONS, Backend
 from common.errors import UsageError
 
-BACKENDS = ("onnxruntime", "pytorch", "tensorflow", "null")
+BACKENDS = ("onnxruntime", "pytorch", "tensorflow", "openvino", "null")
 
 
 def make_backend(
-    name: str, threads: int, device: str = "cpu", load_torch_model: Callable[[Path], Any] | None = None
+    name: str,
+    threads: int,
+    device: str = "cpu",
+    load_torch_model: Callable[[Path], Any] | None = None,
+    precision: str = "fp32",
 ) -> Backend:
     """A backend by name; the pytorch backend needs the benchmark's model loader."""
     if name == "onnxruntime":
         from common.backends.onnxruntime_backend import OnnxRuntimeBackend
 
-        return OnnxRuntimeBackend(threads, device)
+        return OnnxRuntimeBackend(threads, device, precision)
     if name == "pytorch":
         from common.backends.pytorch_backend import PyTorchBackend
 
         if load_torch_model is None:
             raise UsageError("--backend pytorch: this benchmark has no pytorch model")
-        return PyTorchBackend(threads, device, load_torch_model)
+        return PyTorchBackend(threads, device, load_torch_model, precision)
     if name == "tensorflow":
         from common.backends.tensorflow_backend import TensorFlowBackend
 
-        return TensorFlowBackend(threads, device)
+        return TensorFlowBackend(threads, device, precision)
+    if name == "openvino":
+        from common.backends.openvino_backend import OpenVINOBackend
+
+        return OpenVINOBackend(threads, device, precision)
     if name == "null":
         from common.backends.null_backend import NullBackend
 
-        return NullBackend(threads, device)
+        return NullBackend(threads, device, precision)
     raise UsageError(f"--backend {name}: unknown backend; choose one of {', '.join(BACKENDS)}")
 
 
-__all__ = ["BACKENDS", "Backend", "make_backend"]
+def check_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise UsageError(f"--precision {precision}: choose one of {', '.join(PRECISIONS)}")
+
+
+__all__ = ["BACKENDS", "PRECISIONS", "Backend", "check_precision", "make_backend"]

@@ -16,9 +16,10 @@ class Backend(ABC):
 
     name: ClassVar[str]
 
-    def __init__(self, threads: int, device: str = "cpu") -> None:
+    def __init__(self, threads: int, device: str = "cpu", precision: str = "fp32") -> None:
         self.threads = threads
         self.device = device
+        self.precision = precision
         self.io: ModelIO | None = None
 
     @abstractmethod
@@ -31,7 +32,7 @@ class Backend(ABC):
 
     def describe(self) -> dict[str, Any]:
         """Engine facts for results.json: device, threads, providers, versions."""
-        return {"backend": self.name, "device": self.device, "threads": self.threads}
+        return {"backend": self.name, "device": self.device, "threads": self.threads, "precision": self.precision}
 
 
 def require_file(model_path: Path | None, backend: str) -> Path:
@@ -43,3 +44,15 @@ def require_file(model_path: Path | None, backend: str) -> Path:
     if not (model_path.is_file() or Path(f"{model_path}.index").is_file()):  # a file or a TF checkpoint
         raise UsageError(f"--model {model_path}: no such file (download it or run 'mlperf-ref export-model')")
     return model_path
+
+
+PRECISIONS = ("fp32", "bf16", "fp16", "int8")
+
+
+def require_fp32(backend: Backend, alternative: str) -> None:
+    """Refuse a reduced precision on a backend that runs the model file as it is."""
+    from common.errors import UsageError
+
+    if backend.precision != "fp32":
+        raise UsageError(f"--precision {backend.precision}: the {backend.name} backend runs the model file's own "
+                         f"fp32 arithmetic; {alternative}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.backends.base import Backend
+from common.backends.base import Backend, require_fp32
 from common.benchmark import ModelIO
 
 
@@ -16,6 +16,7 @@ class NullBackend(Backend):
     name = "null"
 
     def load(self, model_path: Path | None, io: ModelIO) -> None:
+        require_fp32(self, "the null backend runs no arithmetic")
         self.io = io
 
     def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from common.backends.base import Backend, require_file
+from common.backends.base import Backend, require_file, require_fp32
 from common.benchmark import ModelIO
 from common.errors import UsageError
 
@@ -31,6 +31,7 @@ class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
 
     def load(self, model_path: Path | None, io: ModelIO) -> None:
+        require_fp32(self, "use --backend openvino or pytorch for bf16")
         import onnxruntime as ort
 
         model_file = require_file(model_path, self.name)

@@ -19,8 +19,8 @@ class PyTorchBackend(Backend):
 
     name = "pytorch"
 
-    def __init__(self, threads: int, device: str, load_module: Callable[[Path], Any]) -> None:
-        super().__init__(threads, device)
+    def __init__(self, threads: int, device: str, load_module: Callable[[Path], Any], precision: str = "fp32") -> None:
+        super().__init__(threads, device, precision)
         self._load_module = load_module
 
     def load(self, model_path: Path | None, io: ModelIO) -> None:
@@ -31,6 +31,7 @@ class PyTorchBackend(Backend):
             raise UsageError("--device cuda: this torch build sees no CUDA device (use --device cpu)")
         if self.device not in ("cpu", "cuda"):
             raise UsageError(f"--device {self.device}: pytorch runs on cpu or cuda")
+        self._autocast = self._autocast_dtype(torch)
         torch.set_num_threads(self.threads)
         with contextlib.suppress(RuntimeError):  # it may be set once per process only
             torch.set_num_interop_threads(1)
@@ -43,12 +44,27 @@ class PyTorchBackend(Backend):
     def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         torch = self._torch
         assert self.io is not None
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast(self.device, self._autocast or torch.float32,
+                                                    enabled=self._autocast is not None):
             args = [torch.from_numpy(np.ascontiguousarray(feeds[name])).to(self.device) for name in self.io.inputs]
             out = self.module(*args)
         if isinstance(out, torch.Tensor):
             out = (out,)
-        return [o.cpu().numpy() for o in out]
+        return [(o.float() if o.is_floating_point() else o).cpu().numpy() for o in out]
+
+    def _autocast_dtype(self, torch: Any) -> Any:
+        """None for fp32; bf16 on CPUs that have it, fp16/bf16 on CUDA; anything else is refused."""
+        if self.precision == "fp32":
+            return None
+        if self.precision == "bf16" and self.device == "cpu":
+            if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                raise UsageError("--precision bf16: this CPU has no bf16 support in oneDNN; use --precision fp32")
+            return torch.bfloat16
+        if self.precision in ("bf16", "fp16") and self.device == "cuda":
+            return torch.bfloat16 if self.precision == "bf16" else torch.float16
+        raise UsageError(f"--precision {self.precision}: pytorch offers fp32 and bf16 on the cpu, fp16 and bf16 on cuda"
+                         + (" (int8 needs a calibrated quantized model, which this project does not ship)"
+                            if self.precision == "int8" else ""))
 
     def describe(self) -> dict[str, Any]:
         import torch

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from common.backends.base import Backend, require_file
+from common.backends.base import Backend, require_file, require_fp32
 from common.benchmark import ModelIO
 from common.errors import UsageError
 
@@ -19,6 +19,7 @@ class TensorFlowBackend(Backend):
     name = "tensorflow"
 
     def load(self, model_path: Path | None, io: ModelIO) -> None:
+        require_fp32(self, "use --backend openvino or pytorch for bf16")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import tensorflow as tf
 

@@ -1,0 +1,65 @@
+"""OpenVINO: the same ONNX files as onnxruntime (and frozen TF graphs where it reads them), on the CPU."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from common.backends.base import Backend, require_file
+from common.backends.onnxruntime_backend import check_interface
+from common.benchmark import ModelIO
+from common.errors import UsageError
+
+# --precision -> OpenVINO's INFERENCE_PRECISION_HINT and the CPU capability it needs
+_PRECISION_HINTS = {"fp32": ("f32", "FP32"), "bf16": ("bf16", "BF16"), "fp16": ("f16", "FP16")}
+
+
+class OpenVINOBackend(Backend):
+    """An OpenVINO compiled model in latency mode with an explicit thread count."""
+
+    name = "openvino"
+
+    def load(self, model_path: Path | None, io: ModelIO) -> None:
+        import openvino as ov
+
+        model_file = require_file(model_path, self.name)
+        if self.device != "cpu":
+            raise UsageError(f"--device {self.device}: the openvino backend runs on the cpu here")
+        core = ov.Core()
+        capabilities = core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        if self.precision not in _PRECISION_HINTS:
+            raise UsageError(f"--precision {self.precision}: openvino offers {', '.join(_PRECISION_HINTS)}")
+        hint, needed = _PRECISION_HINTS[self.precision]
+        if needed not in capabilities:
+            raise UsageError(f"--precision {self.precision}: this CPU has no {needed} support "
+                             f"(it offers {', '.join(capabilities)}); use --precision fp32")
+        try:
+            model = core.read_model(str(model_file))
+        except RuntimeError as exc:
+            raise UsageError(f"--model {model_file}: OpenVINO cannot read it ({str(exc).splitlines()[0]})") from exc
+        inputs = [name for port in model.inputs for name in port.get_names()]
+        outputs = [name for port in model.outputs for name in port.get_names()]
+        check_interface(model_file, io, inputs, outputs)
+        config = {"INFERENCE_NUM_THREADS": self.threads, "PERFORMANCE_HINT": "LATENCY",
+                  "INFERENCE_PRECISION_HINT": hint, "NUM_STREAMS": 1}
+        self.compiled = core.compile_model(model, "CPU", config)
+        self._outputs = [self.compiled.output(name) for name in io.outputs]
+        self.io = io
+        self._version = ov.__version__
+        self._local = threading.local()
+
+    def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        request = getattr(self._local, "request", None)
+        if request is None:  # one infer request per SUT worker thread
+            request = self._local.request = self.compiled.create_infer_request()
+        results = request.infer(feeds)
+        return [results[port] for port in self._outputs]
+
+    def describe(self) -> dict[str, Any]:
+        facts = super().describe()
+        facts.update(engine=f"openvino {self._version}",
+                     inference_precision=str(self.compiled.get_property("INFERENCE_PRECISION_HINT")))
+        return facts

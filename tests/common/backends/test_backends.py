@@ -1,0 +1,111 @@
+"""Backends on one small ONNX model: agreement between engines, precision and interface errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from common.backends import make_backend
+from common.benchmark import ModelIO
+from common.errors import UsageError
+
+IO = ModelIO(inputs=("images:0",), outputs=("logits:0",), layout="NCHW")
+
+
+class SmallNet(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.fc = torch.nn.Linear(8, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.relu(self.conv(x)).mean(dim=(2, 3)))
+
+
+@pytest.fixture(scope="module")
+def onnx_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("model") / "small.onnx"
+    torch.onnx.export(SmallNet().eval(), (torch.randn(1, 3, 16, 16),), str(path), input_names=["images:0"],
+                      output_names=["logits:0"], dynamic_axes={"images:0": {0: "n"}}, dynamo=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def batch() -> dict[str, np.ndarray]:
+    return {"images:0": np.random.default_rng(1).standard_normal((4, 3, 16, 16)).astype(np.float32)}
+
+
+def _predict(name: str, path: Path, feeds: dict[str, np.ndarray], precision: str = "fp32") -> np.ndarray:
+    backend = make_backend(name, threads=1, precision=precision)
+    backend.load(path, IO)
+    assert backend.describe()["precision"] == precision
+    return backend.predict(feeds)[0]
+
+
+def test_openvino_agrees_with_onnxruntime_in_fp32(onnx_file: Path, batch) -> None:
+    reference = _predict("onnxruntime", onnx_file, batch)
+    assert reference.shape == (4, 5)
+    np.testing.assert_allclose(_predict("openvino", onnx_file, batch), reference, atol=1e-4, rtol=1e-4)
+
+
+def test_openvino_bf16_runs_close_to_fp32(onnx_file: Path, batch) -> None:
+    import openvino as ov
+
+    if "BF16" not in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        with pytest.raises(UsageError, match="--precision bf16: this CPU has no BF16"):
+            _predict("openvino", onnx_file, batch, "bf16")
+        return
+    reduced = _predict("openvino", onnx_file, batch, "bf16")
+    reference = _predict("onnxruntime", onnx_file, batch)
+    np.testing.assert_allclose(reduced, reference, atol=0.1)  # bf16 keeps ~3 significant digits
+
+
+@pytest.mark.parametrize(("backend", "precision", "needle"), [
+    ("onnxruntime", "bf16", "--precision bf16: the onnxruntime backend runs the model file's own fp32"),
+    ("tensorflow", "fp16", "--precision fp16: the tensorflow backend"),
+    ("null", "bf16", "--precision bf16: the null backend"),
+    ("openvino", "int8", "--precision int8: openvino offers fp32, bf16, fp16"),
+])
+def test_unsupported_precision_is_refused(onnx_file: Path, backend: str, precision: str, needle: str) -> None:
+    with pytest.raises(UsageError, match=needle.replace("(", r"\(")):
+        make_backend(backend, threads=1, precision=precision).load(onnx_file, IO)
+
+
+def test_pytorch_refuses_fp16_on_cpu(tmp_path: Path) -> None:
+    backend = make_backend("pytorch", threads=1, load_torch_model=lambda p: SmallNet(), precision="fp16")
+    (tmp_path / "m.pt").write_bytes(b"")
+    with pytest.raises(UsageError, match="--precision fp16: pytorch offers fp32 and bf16 on the cpu"):
+        backend.load(tmp_path / "m.pt", IO)
+
+
+def test_pytorch_bf16_autocast_gives_float32_outputs(tmp_path: Path, batch) -> None:
+    torch.manual_seed(0)
+    net = SmallNet()
+    (tmp_path / "m.pt").write_bytes(b"")
+    fp32 = make_backend("pytorch", threads=1, load_torch_model=lambda p: net)
+    bf16 = make_backend("pytorch", threads=1, load_torch_model=lambda p: net, precision="bf16")
+    fp32.load(tmp_path / "m.pt", IO)
+    if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        with pytest.raises(UsageError, match="--precision bf16: this CPU has no bf16"):
+            bf16.load(tmp_path / "m.pt", IO)
+        return
+    bf16.load(tmp_path / "m.pt", IO)
+    reduced = bf16.predict(batch)[0]
+    assert reduced.dtype == np.float32
+    np.testing.assert_allclose(reduced, fp32.predict(batch)[0], atol=0.1)
+
+
+def test_a_file_with_another_interface_lists_what_was_expected(onnx_file: Path) -> None:
+    other = ModelIO(inputs=("input_tensor:0",), outputs=("ArgMax:0",), layout="NCHW")
+    for name in ("onnxruntime", "openvino"):
+        with pytest.raises(UsageError, match=r"expected inputs \['input_tensor:0'\] and outputs \['ArgMax:0'\]"):
+            make_backend(name, threads=1).load(onnx_file, other)
+
+
+def test_missing_model_file_names_the_option(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--model .*missing.onnx: no such file"):
+        make_backend("onnxruntime", threads=1).load(tmp_path / "missing.onnx", IO)
