@@ -1,0 +1,67 @@
+"""Post-processing inside an exported ONNX graph: ONNX ``NonMaxSuppression`` plus a fixed-size top-k.
+
+The official SSD ONNX files carry their post-processing (``num_detections``/``detection_*`` or
+``bboxes``/``labels``/``scores``); our exports do the same so that one task serves both. The legacy
+torch exporter emits ``NonMaxSuppression`` through the ``symbolic`` of :class:`NonMaxSuppression`; its
+eager forward (used while tracing) is a plain greedy NMS.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from vision.coco.nms import greedy_nms, topk_per_group
+
+
+def _clamped_iou(remaining: torch.Tensor, picked: torch.Tensor) -> torch.Tensor:
+    lo = torch.max(torch.min(remaining[..., :2], remaining[..., 2:]), torch.min(picked[..., :2], picked[..., 2:]))
+    hi = torch.min(torch.max(remaining[..., :2], remaining[..., 2:]), torch.max(picked[..., :2], picked[..., 2:]))
+    overlap = torch.clamp(hi - lo, min=0).prod(-1)
+    area1 = (remaining[..., 2:] - remaining[..., :2]).abs().prod(-1)
+    area2 = (picked[..., 2:] - picked[..., :2]).abs().prod(-1)
+    return overlap / (area1 + area2 - overlap)
+
+
+class NonMaxSuppression(torch.autograd.Function):
+    """ONNX NonMaxSuppression: boxes ``[N, A, 4]`` corners, scores ``[N, C, A]`` -> ``[S, 3]``
+    (image, class, anchor) of the kept boxes."""
+
+    @staticmethod
+    def forward(ctx, boxes, scores, max_per_class: int, iou_threshold: float, score_threshold: float):  # noqa: ARG004
+        n, c, a = scores.shape
+        values, order, valid = topk_per_group(scores.reshape(n * c, a), score_threshold, max_per_class)
+        image_of_group = torch.arange(n).repeat_interleave(c)
+        candidates = boxes[image_of_group[:, None], order]
+        keep = greedy_nms(candidates, valid, _clamped_iou, lambda iou: iou > iou_threshold)
+        group, rank = keep.nonzero(as_tuple=True)
+        return torch.stack([group // c, group % c, order[group, rank]], dim=1)
+
+    @staticmethod
+    def symbolic(g, boxes, scores, max_per_class: int, iou_threshold: float, score_threshold: float):
+        return g.op(
+            "NonMaxSuppression",
+            boxes,
+            scores,
+            g.op("Constant", value_t=torch.tensor([max_per_class], dtype=torch.int64)),
+            g.op("Constant", value_t=torch.tensor([iou_threshold], dtype=torch.float32)),
+            g.op("Constant", value_t=torch.tensor([score_threshold], dtype=torch.float32)),
+            center_point_box_i=0,
+        )
+
+
+def top_detections(
+    selected: torch.Tensor, scores: torch.Tensor, boxes: torch.Tensor, k: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The ``k`` best kept boxes per image, best first, zero-score padding after them.
+
+    Returns (scores ``[N, k]``, boxes ``[N, k, 4]``, class index ``[N, k]``, count ``[N]``).
+    """
+    n, c, a = scores.shape
+    flat_scores = scores.reshape(-1)
+    flat = selected[:, 0] * (c * a) + selected[:, 1] * a + selected[:, 2]
+    kept = torch.zeros_like(flat_scores).scatter(0, flat, flat_scores.gather(0, flat)).reshape(n, c * a)
+    top_scores, top_index = torch.topk(kept, k, dim=1)
+    anchor = top_index % a
+    top_boxes = torch.gather(boxes, 1, anchor.unsqueeze(-1).expand(-1, -1, 4))
+    count = (top_scores > 0).sum(dim=1)
+    return top_scores, top_boxes, top_index // a, count

@@ -1,0 +1,43 @@
+"""The 1,917 anchors of SSD-MobileNet-v1 at 300x300: the TF object-detection SSD anchor generator.
+
+Six layers (maps 19, 10, 5, 3, 2, 1) with scales linear from 0.2 to 0.95; the lowest layer uses the
+reduced set (0.1, 1), (0.2, 2), (0.2, 1/2); the others use ratios 1, 2, 1/2, 3, 1/3 plus an interpolated
+ratio-1 box of scale sqrt(s_k * s_k+1). Boxes are [ymin, xmin, ymax, xmax], normalized, not clipped,
+ordered position-major with the slot varying fastest (TF layout).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+FEATURE_MAPS = (19, 10, 5, 3, 2, 1)  # at 300x300 (facts: raw_shapes_batch1)
+MIN_SCALE, MAX_SCALE = 0.2, 0.95  # TF ssd_anchor_generator defaults used by the v0.5 port
+ASPECT_RATIOS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0)
+LOWEST_LAYER = ((0.1, 1.0), (0.2, 2.0), (0.2, 0.5))  # reduce_boxes_in_lowest_layer=True
+
+
+def layer_specs(layers: int = len(FEATURE_MAPS)) -> list[list[tuple[float, float]]]:
+    """(scale, aspect ratio) of each slot of each layer."""
+    scales = [MIN_SCALE + (MAX_SCALE - MIN_SCALE) * i / (layers - 1) for i in range(layers)] + [1.0]
+    specs = [list(LOWEST_LAYER)]
+    for k in range(1, layers):
+        slots = [(scales[k], ratio) for ratio in ASPECT_RATIOS]
+        slots.append((math.sqrt(scales[k] * scales[k + 1]), 1.0))
+        specs.append(slots)
+    return specs
+
+
+def ssd_anchors(feature_maps: tuple[int, ...] = FEATURE_MAPS) -> np.ndarray:
+    """Anchors ``[sum(H*W*A), 4]`` float32 as [ymin, xmin, ymax, xmax]."""
+    levels = []
+    for size, slots in zip(feature_maps, layer_specs(len(feature_maps)), strict=True):
+        centers = (np.arange(size, dtype=np.float64) + 0.5) / size
+        cy, cx = np.meshgrid(centers, centers, indexing="ij")
+        heights = np.array([s / math.sqrt(r) for s, r in slots])
+        widths = np.array([s * math.sqrt(r) for s, r in slots])
+        cy, cx = cy.reshape(-1, 1), cx.reshape(-1, 1)  # positions, then slots fastest
+        boxes = np.stack([cy - heights / 2, cx - widths / 2, cy + heights / 2, cx + widths / 2], axis=-1)
+        levels.append(boxes.reshape(-1, 4))
+    return np.concatenate(levels).astype(np.float32)

@@ -1,0 +1,74 @@
+"""Seeded random-weight SSD-ResNet34 files: ONNX and TF graphs with the official interface, state dicts.
+
+Random weights give meaningless detections; they exist to test loading, the tensor interface, the
+backends against each other and the harness.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+
+from common.atomic import atomic_open
+from common.errors import UsageError
+from vision.ssd_resnet34.decode import default_boxes
+from vision.ssd_resnet34.model import SSDResNet34
+from vision.ssd_resnet34.official_graph import INPUT, OUTPUTS, RAW_OUTPUTS, OfficialInterface
+
+ONNX_OPSET = 17
+RANDOM_CONF_GAIN = 1.5  # spreads the random class logits so that some softmax scores pass 0.05
+
+
+def random_model(seed: int = 0) -> SSDResNet34:
+    """Our model with weights drawn from ``seed``: He-normal convs, BN statistics near identity."""
+    generator = torch.Generator().manual_seed(seed)
+    model = SSDResNet34()
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            if name.endswith("num_batches_tracked"):
+                continue
+            if tensor.dim() > 1:
+                fan_in = tensor[0].numel()
+                tensor.copy_(torch.randn(tensor.shape, generator=generator) * (2.0 / fan_in) ** 0.5)
+            elif name.endswith("running_var"):
+                tensor.copy_(1.0 + 0.1 * torch.rand(tensor.shape, generator=generator))
+            elif name.endswith("weight"):  # BN gamma: keeps residual sums from growing with depth
+                tensor.copy_(0.5 + 0.1 * torch.rand(tensor.shape, generator=generator))
+            else:
+                tensor.copy_(0.05 * torch.randn(tensor.shape, generator=generator))
+        for head in model.conf:
+            head.weight.mul_(RANDOM_CONF_GAIN)
+    return model.eval()
+
+
+def export_onnx(model: SSDResNet34, output: Path) -> Path:
+    """One self-contained ONNX file: official interface plus the raw heads (dynamic batch)."""
+    wrapper = OfficialInterface(model, default_boxes()).eval()
+    example = torch.zeros(1, 3, 1200, 1200)
+    names = [*OUTPUTS, *RAW_OUTPUTS]
+    with atomic_open(output, "wb") as handle, torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        torch.onnx.export(
+            wrapper, (example,), handle, input_names=[INPUT], output_names=names, opset_version=ONNX_OPSET,
+            dynamo=False, dynamic_axes={INPUT: {0: "batch"}, **{n: {0: "batch"} for n in names}},
+        )
+    return output
+
+
+def export_model(output: Path, seed: int = 0) -> Path:
+    """Write ``output`` by its suffix: ``.onnx``, ``.pb`` (TF frozen graph) or ``.pt`` (our state dict)."""
+    output = Path(output)
+    model = random_model(seed)
+    if output.suffix == ".onnx":
+        return export_onnx(model, output)
+    if output.suffix == ".pb":
+        from vision.ssd_resnet34.tf_graph import export_frozen_graph
+
+        return export_frozen_graph(model, output)
+    if output.suffix in (".pt", ".pth"):
+        with atomic_open(output, "wb") as handle:
+            torch.save(model.state_dict(), handle)
+        return output
+    raise UsageError(f"--output {output}: choose a .onnx, .pb or .pt file name")
