@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from common.atomic import atomic_write_bytes, atomic_write_text
+from common.runner import SYNTHETIC_MARKER
 from vision.imagenet.val_map import NUM_CLASSES, VAL_MAP
 
 FOLDER = "imagenet"
@@ -77,6 +78,6 @@ def write_samples(output: Path) -> Path:
         if not ok:
             raise RuntimeError(f"OpenCV could not encode {name}")
         atomic_write_bytes(folder / name, data.tobytes())
-    atomic_write_text(folder / "SYNTHETIC.txt", NOTE)
+    atomic_write_text(folder / SYNTHETIC_MARKER, NOTE)
     atomic_write_text(folder / VAL_MAP, val_map_text())  # last: its presence marks the folder complete
     return folder

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Check that every image val_map.txt lists exists and decodes; exit non-zero naming what is not.
+set -euo pipefail
+
+usage() {
+    cat <<USAGE
+Usage: $(basename "$0") [-d DIR] [--any-count]
+
+Checks that DIR/val_map.txt lists the 50,000 ImageNet validation images and that each of them
+exists and decodes (on all cores). Exits 1 naming the missing or corrupt files.
+
+  -d DIR        the dataset folder (default: \${DATA_DIR:-./imagenet})
+  --any-count   accept a val_map.txt with another number of images (a subset, the synthetic samples)
+  -h            show this help
+Environment: PYTHON (default python3).
+USAGE
+}
+
+die() { echo "error: $*" >&2; exit 1; }
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+python="${PYTHON:-python3}"
+folder="${DATA_DIR:-./imagenet}"
+extra=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        -d) [[ $# -ge 2 ]] || die "-d needs a folder (see -h)"; folder="$2"; shift 2 ;;
+        --any-count) extra+=(--any-count); shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) die "unknown argument $1 (see -h)" ;;
+    esac
+done
+[[ -d "$folder" ]] || die "$folder: no such folder; pass the dataset folder with -d (see download_dataset.sh)"
+PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" exec "$python" -m vision.imagenet.verify "$folder" "${extra[@]}"

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Download the official MobileNet-v1 1.0 224 model files (fp32) from zenodo, resumably.
+set -euo pipefail
+
+usage() {
+    cat <<USAGE
+Usage: $(basename "$0") [-o DIR]
+
+Downloads the official MLPerf MobileNet-v1 files into DIR (an interrupted download resumes):
+  mobilenet_v1_1.0_224.onnx         onnxruntime and pytorch backends (zenodo record 3157894)
+  mobilenet_v1_1.0_224_frozen.pb    tensorflow backend, taken out of mobilenet_v1_1.0_224.tgz
+                                    (zenodo record 2269307)
+
+  -o DIR   the model folder (default: \${MODEL_DIR:-./models})
+  -h       show this help
+Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default
+python3).
+USAGE
+}
+
+die() { echo "error: $*" >&2; exit 1; }
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+python="${PYTHON:-python3}"
+base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
+output="${MODEL_DIR:-./models}"
+frozen="mobilenet_v1_1.0_224_frozen.pb"
+while getopts ":o:h" option; do
+    case "$option" in
+        o) output="$OPTARG" ;;
+        h) usage; exit 0 ;;
+        :) die "-$OPTARG needs a value (see -h)" ;;
+        *) die "unknown option -$OPTARG (see -h)" ;;
+    esac
+done
+shift $((OPTIND - 1))
+[[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
+mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
+
+fetch() {  # RECORD FILE
+    PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download "$base/$1/files/$2" \
+        --output "$output/$2" || die "download of $2 failed; run $(basename "$0") again to resume"
+}
+fetch 3157894 mobilenet_v1_1.0_224.onnx  # v0.5 README: tf2onnx opset 8, NCHW input
+if [[ ! -f "$output/$frozen" ]]; then
+    fetch 2269307 mobilenet_v1_1.0_224.tgz  # v0.5 README: mirror of download.tensorflow.org's archive
+    scratch="$(mktemp -d "$output/.extract.XXXXXX")"
+    trap 'rm -rf "$scratch"' EXIT
+    tar -xzf "$output/mobilenet_v1_1.0_224.tgz" -C "$scratch" --wildcards "*$frozen" 2>/dev/null \
+        || die "$output/mobilenet_v1_1.0_224.tgz holds no $frozen; delete it and run again"
+    found="$(find "$scratch" -name "$frozen" -type f | head -n 1)"
+    [[ -n "$found" ]] || die "$output/mobilenet_v1_1.0_224.tgz holds no $frozen; delete it and run again"
+    mv "$found" "$output/$frozen"
+fi
+echo "done: $output/mobilenet_v1_1.0_224.onnx, $output/$frozen"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Download the official ResNet50-v1.5 model files (fp32) from zenodo, resumably.
+set -euo pipefail
+
+usage() {
+    cat <<USAGE
+Usage: $(basename "$0") [-o DIR]
+
+Downloads the official MLPerf ResNet50-v1.5 files into DIR (an interrupted download resumes):
+  resnet50_v1.onnx  onnxruntime and pytorch backends (zenodo record 2592612)
+  resnet50_v1.pb    tensorflow backend (zenodo record 2535873)
+
+  -o DIR   the model folder (default: \${MODEL_DIR:-./models})
+  -h       show this help
+Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default
+python3).
+USAGE
+}
+
+die() { echo "error: $*" >&2; exit 1; }
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+python="${PYTHON:-python3}"
+base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
+output="${MODEL_DIR:-./models}"
+while getopts ":o:h" option; do
+    case "$option" in
+        o) output="$OPTARG" ;;
+        h) usage; exit 0 ;;
+        :) die "-$OPTARG needs a value (see -h)" ;;
+        *) die "unknown option -$OPTARG (see -h)" ;;
+    esac
+done
+shift $((OPTIND - 1))
+[[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
+mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
+
+fetch() {  # RECORD FILE
+    PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download "$base/$1/files/$2" \
+        --output "$output/$2" || die "download of $2 failed; run $(basename "$0") again to resume"
+}
+fetch 2592612 resnet50_v1.onnx  # v0.5 README: ONNX, converted from the .pb by tf2onnx (opset 8)
+fetch 2535873 resnet50_v1.pb  # v0.5 README: TF frozen graph, NHWC
+echo "done: $output/resnet50_v1.onnx, $output/resnet50_v1.pb"
