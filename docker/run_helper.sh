@@ -71,8 +71,10 @@ main() {
     if [[ $backend != null ]]; then
         [[ -n $model ]] || die "$benchmark has no model file for backend $backend: pass --model NAME"
         [[ $model == /* ]] || model="$model_dir/$model"
-        [[ -f $model ]] || die "model $model not found: download it with the benchmark's download_model.sh" \
-            "into MODEL_DIR, or pass --model NAME"
+        # A TensorFlow checkpoint is a prefix of several files (translate.ckpt.index, ...).
+        [[ -e $model ]] || compgen -G "${model}.*" >/dev/null \
+            || die "model $model not found: download it with the benchmark's download_model.sh" \
+                "into MODEL_DIR, or pass --model NAME"
         model_args=(--model "$model")
     fi
 
@@ -83,7 +85,7 @@ main() {
             "${model_args[@]}" --dataset-path "$dataset_path" --output "$output/$backend/$scenario" \
             --device "$device" "$@"; then
             status=1
-            echo "=== $benchmark $scenario FAILED (see above) ==="
+            echo "=== $benchmark $scenario: a FAIL in the summary above, or an error ==="
         fi
         ran+=("$scenario")
     done
