@@ -12,7 +12,7 @@ from common.accuracy.bleu import RunningBleu, corpus_bleu, ngram_counts
 
 
 def test_identical_corpus_scores_100() -> None:
-    tokens = "ein Sprecher bestätigte am Dienstag , dass die Preise steigen .".split(" ")
+    tokens = ["ein", "Sprecher", "bestätigte", "am", "Dienstag", ",", "dass", "die", "Preise", "steigen", "."]
     result = corpus_bleu([tokens], [tokens])
     assert result.score == pytest.approx(100.0)
     assert result.precisions == [1.0, 1.0, 1.0, 1.0]
@@ -21,31 +21,31 @@ def test_identical_corpus_scores_100() -> None:
 
 def test_hand_computed_precisions_and_no_smoothing() -> None:
     # 1-grams 5/6, 2-grams 3/5, 3-grams 1/4, 4-grams 0/3: no smoothing, so BLEU is 0.
-    result = corpus_bleu(["the cat is on the mat".split()], ["the cat sat on the mat".split()])
+    result = corpus_bleu([["the", "cat", "is", "on", "the", "mat"]], [["the", "cat", "sat", "on", "the", "mat"]])
     assert result.precisions == [5 / 6, 3 / 5, 1 / 4, 0.0]
     assert result.score == 0.0
 
 
 def test_brevity_penalty_hand_computed() -> None:
     # Every n-gram matches, but the translation is half as long as the reference: BP = exp(1 - 2).
-    result = corpus_bleu(["a b c d e f g h".split()], ["a b c d".split()])
+    result = corpus_bleu([["a", "b", "c", "d", "e", "f", "g", "h"]], [["a", "b", "c", "d"]])
     assert result.ratio == 0.5
     assert result.brevity_penalty == pytest.approx(math.exp(-1))
     assert result.score == pytest.approx(100 * math.exp(-1))
 
 
 def test_counts_are_clipped_by_the_reference() -> None:
-    counts = ngram_counts("the the the".split(), 2)
+    counts = ngram_counts(["the", "the", "the"], 2)
     assert counts[("the",)] == 3 and counts[("the", "the")] == 2
     running = RunningBleu()
-    running.add("the cat".split(), "the the the the".split())
+    running.add(["the", "cat"], ["the", "the", "the", "the"])
     assert running.matches[0] == 1 and running.possible[0] == 4
 
 
 def test_lengths_and_matches_sum_over_the_corpus() -> None:
     running = RunningBleu()
-    running.add("a b c".split(), "a b".split())
-    running.add("d e".split(), "d e f".split())
+    running.add(["a", "b", "c"], ["a", "b"])
+    running.add(["d", "e"], ["d", "e", "f"])
     assert (running.reference_length, running.translation_length) == (5, 5)
     assert running.matches == [4, 2, 0, 0] and running.possible == [5, 3, 1, 0]
 
@@ -63,7 +63,8 @@ def test_equals_sacrebleu_without_tokenization_or_smoothing(seed: int) -> None:
         reference = [rng.choice(words) for _ in range(rng.randint(1, 25))]
         translation = [t for t in reference if rng.random() > 0.2] + [rng.choice(words)
                                                                       for _ in range(rng.randint(0, 4))]
-        rng.shuffle(translation) if rng.random() < 0.3 else None
+        if rng.random() < 0.3:
+            rng.shuffle(translation)
         references.append(reference)
         translations.append(translation or [rng.choice(words)])
     ours = corpus_bleu(references, translations)

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Download the official GNMT checkpoint (TF1, tensorflow/nmt names) from zenodo, resumably.
+set -euo pipefail
+
+usage() {
+    cat <<USAGE
+Usage: $(basename "$0") [-o DIR]
+
+Downloads gnmt_model.zip (zenodo record 2530924; an interrupted download resumes) and unpacks
+DIR/ende_gnmt_model_4_layer/translate.ckpt.{index,data-00000-of-00001,meta}. Run with
+  mlperf-ref run gnmt --model DIR/ende_gnmt_model_4_layer/translate.ckpt ...
+
+  -o DIR   the model folder (default: \${MODEL_DIR:-./models})
+  -h       show this help
+Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default
+python3).
+USAGE
+}
+
+die() { echo "error: $*" >&2; exit 1; }
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+python="${PYTHON:-python3}"
+base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
+output="${MODEL_DIR:-./models}"
+record=2530924  # v0.5 facts: gnmt_model.zip
+folder=ende_gnmt_model_4_layer
+while getopts ":o:h" option; do
+    case "$option" in
+        o) output="$OPTARG" ;;
+        h) usage; exit 0 ;;
+        :) die "-$OPTARG needs a value (see -h)" ;;
+        *) die "unknown option -$OPTARG (see -h)" ;;
+    esac
+done
+shift $((OPTIND - 1))
+[[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
+mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
+
+target="$output/$folder"
+if [[ -f $target/translate.ckpt.index && -f $target/translate.ckpt.data-00000-of-00001 ]]; then
+    echo "done: $target/translate.ckpt (already there)"
+    exit 0
+fi
+archive="$output/gnmt_model.zip"
+PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download \
+    "$base/$record/files/gnmt_model.zip" --output "$archive" \
+    || die "download of gnmt_model.zip failed; run $(basename "$0") again to resume"
+unpacked="$output/.unpacked.$$"
+trap 'rm -rf "$unpacked"' EXIT
+"$python" -m zipfile -e "$archive" "$unpacked" \
+    || die "$archive is not a readable zip; delete it and run $(basename "$0") again"
+index="$(find "$unpacked" -type f -name translate.ckpt.index -print -quit)"
+[[ -n $index ]] || die "gnmt_model.zip holds no translate.ckpt.index; delete $archive and download it again"
+rm -rf "$target"
+mv "$(dirname "$index")" "$target"
+rm -f "$archive"
+echo "done: $target/translate.ckpt"
