@@ -1,13 +1,14 @@
 """Seeded random-weight SSD-MobileNet files: ONNX and TF graphs with the official interface, state dicts.
 
 Random weights give meaningless detections; they exist to test loading, the tensor interface, the
-backends against each other and the harness. The class biases start at the usual SSD prior so that a
+backends against each other and the harness. The class biases start low (RANDOM_CLASS_BIAS) so that a
 random model returns some, not all, boxes above the score threshold.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import torch
@@ -45,7 +46,8 @@ def export_onnx(model: SSDMobileNetV1, output: Path, batch: int = 1) -> Path:
     wrapper = OfficialInterface(model, torch.from_numpy(ssd_anchors())).eval()
     example = torch.zeros(batch, 300, 300, 3, dtype=torch.uint8)
     names = [*OUTPUTS, *RAW_OUTPUTS]
-    with atomic_open(output, "wb") as handle, torch.no_grad():
+    with atomic_open(output, "wb") as handle, torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # fixed 300x300 shapes are intended
         torch.onnx.export(
             wrapper, (example,), handle, input_names=[INPUT], output_names=names, opset_version=ONNX_OPSET,
             dynamo=False, dynamic_axes={INPUT: {0: "batch"}, **{n: {0: "batch"} for n in names}},
