@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -37,7 +38,7 @@ from common.qsl import SampleLibrary
 from common.settings import Overrides, build_settings
 from common.sut import BatchRunner, Failure, make_sut, null_postprocess
 
-MODEL = "resnet50"  # whose v0.5 settings the runs use (seeds, percentiles, the 15 ms Server bound)
+MODELS = ("resnet50", "mobilenet", "ssd-mobilenet", "ssd-resnet34", "gnmt")  # the model names in mlperf.conf
 RESNET50_INPUT = (3, 224, 224)  # v0.5 ResNet50 input, NCHW float32
 OFFLINE_SAMPLES = 24576  # v0.5: an Offline run has at least 24,576 samples
 SCENARIOS = ("Offline", "Server", "SingleStream")
@@ -72,12 +73,16 @@ class StackTask(Task):
 @dataclass(frozen=True)
 class Options:
     output: Path
+    model: str  # whose v0.5 settings the runs use (seeds, percentiles, the Server bound)
     scenarios: tuple[str, ...]
     shapes: tuple[tuple[int, ...], ...]
     repeats: int
     samples: int
     offline_samples: int
     server_qps: tuple[float, ...]
+    peak_start_qps: float
+    peak_max_qps: float
+    peak_steps: int
     server_seconds: float
     singlestream_queries: int
     max_batchsize: int
@@ -87,46 +92,51 @@ class Options:
 
 @dataclass(frozen=True)
 class Setup:
-    """One row group of the table: a scenario (and for Server its target QPS)."""
+    """One row group of the table: a scenario; for Server a fixed target QPS or the peak search."""
 
     scenario: str
-    server_qps: float | None = None
+    server_qps: float | None = None  # Server at this target QPS; None for Server means the peak search
+
+    @property
+    def peak(self) -> bool:
+        return self.scenario == "Server" and self.server_qps is None
 
     @property
     def label(self) -> str:
-        return f"Server {self.server_qps:g}/s" if self.server_qps else self.scenario
+        if self.scenario != "Server":
+            return self.scenario
+        return "Server peak" if self.peak else f"Server {self.server_qps:g}/s"
 
     @property
     def folder(self) -> str:
-        return f"Server-{self.server_qps:g}qps" if self.server_qps else self.scenario
+        return self.label.replace(" ", "-").replace("/s", "qps")
 
 
 def setups(opts: Options) -> list[Setup]:
     found = []
     for scenario in opts.scenarios:
         if scenario == "Server":
-            found.extend(Setup(scenario, qps) for qps in opts.server_qps)
+            found.extend([Setup(scenario)] + [Setup(scenario, qps) for qps in opts.server_qps])
         else:
             found.append(Setup(scenario))
     return found
 
 
-def scenario_settings(setup: Setup, opts: Options) -> lg.TestSettings:
-    """The v0.5 settings of MODEL with counts small enough for seconds; identical for both systems."""
-    scenario = setup.scenario
+def scenario_settings(scenario: str, opts: Options, server_qps: float | None = None) -> lg.TestSettings:
+    """The v0.5 settings of ``opts.model`` with counts small enough for seconds; the same for both systems."""
     counts = {
         "Offline": opts.offline_samples,
-        "Server": max(1, round((setup.server_qps or 1) * opts.server_seconds)),
+        "Server": max(1, round((server_qps or 1) * opts.server_seconds)),
         "SingleStream": opts.singlestream_queries,
     }
     overrides = Overrides(
-        target_qps=setup.server_qps,
+        target_qps=server_qps,
         min_duration_ms=0,
         min_query_count=counts[scenario],
         max_query_count=0,
         performance_sample_count=opts.samples,
     )
-    return build_settings(MODEL, scenario, "performance", overrides=overrides)
+    return build_settings(opts.model, scenario, "performance", overrides=overrides)
 
 
 def _log_settings(outdir: Path) -> lg.LogSettings:
@@ -179,15 +189,13 @@ def run_harness(settings: lg.TestSettings, scenario: str, dataset: Dataset, opts
 Figure = tuple[Callable[[LoadGenSummary], float | None], str, bool]
 FIGURES: dict[str, dict[str, Figure]] = {
     "Offline": {"samples/s": (lambda s: s.metric_value, "samples/s", True)},
-    "Server": {
-        "completed samples/s": (lambda s: s.metric_value, "samples/s", True),
-        "p99 latency": (lambda s: _us(s.percentile_ns(99)), "us", False),
-    },
+    "Server": {"p99 latency": (lambda s: _us(s.percentile_ns(99)), "us", False)},
     "SingleStream": {
         "p90 latency": (lambda s: _us(s.percentile_ns(90)), "us", False),
         "mean latency": (lambda s: _us(s.mean_latency_ns), "us", False),
     },
 }
+PEAK_FIGURE = "peak QPS, p99 in bound"
 
 
 def _us(ns: float | None) -> float | None:
@@ -198,34 +206,74 @@ def _shape_name(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape))
 
 
+def run_system(system: str, settings: lg.TestSettings, scenario: str, dataset: Dataset, opts: Options,
+               outdir: Path) -> LoadGenSummary:
+    if system == "inline":
+        return run_inline(settings, opts.samples, outdir)
+    return run_harness(settings, scenario, dataset, opts, outdir)
+
+
+def find_peak_qps(system: str, dataset: Dataset, opts: Options, outdir: Path) -> float | None:
+    """The highest Server target QPS whose p99 LoadGen finds within the bound (doubling, then bisecting).
+
+    None when even ``peak_start_qps`` misses the bound.
+    """
+
+    def meets(qps: float) -> bool:
+        summary = run_system(system, scenario_settings("Server", opts, qps), "Server", dataset, opts,
+                             outdir / f"{qps:.0f}qps")
+        return bool(summary.performance_constraints_satisfied)
+
+    low, high = None, opts.peak_start_qps
+    while high <= opts.peak_max_qps and meets(high):
+        low, high = high, high * 2
+    if low is None:
+        return None
+    if high > opts.peak_max_qps:
+        return low  # the search's ceiling, reported as is
+    for _ in range(opts.peak_steps):
+        middle = (low + high) / 2
+        low, high = (middle, high) if meets(middle) else (low, middle)
+    return low
+
+
+def _measure_once(setup: Setup, system: str, dataset: Dataset, opts: Options, outdir: Path) -> dict[str, Any]:
+    """One system's figures for one setup: {figure: value}, plus LoadGen's verdict where one run gives it."""
+    if setup.peak:
+        return {PEAK_FIGURE: find_peak_qps(system, dataset, opts, outdir)}
+    summary = run_system(system, scenario_settings(setup.scenario, opts, setup.server_qps), setup.scenario,
+                         dataset, opts, outdir)
+    return {name: read(summary) for name, (read, _, _) in FIGURES[setup.scenario].items()}
+
+
 def measure(opts: Options) -> list[dict[str, Any]]:
-    """Run every scenario and shape, inline then harness, ``repeats`` times; one row per figure (medians)."""
+    """Every setup and shape, both systems, ``repeats`` times; one row per figure (medians)."""
     rows = []
     for shape in opts.shapes:
         dataset = ArrayDataset(opts.samples, shape)
         for setup in setups(opts):
-            runs: dict[str, list[LoadGenSummary]] = {"inline": [], "harness": []}
+            runs: dict[str, list[dict[str, Any]]] = {"inline": [], "harness": []}
             for repeat in range(opts.repeats):
                 base = opts.output / _shape_name(shape) / setup.folder
                 suffix = f"-{repeat + 1}" if opts.repeats > 1 else ""
                 started = time.perf_counter()
-                runs["inline"].append(run_inline(scenario_settings(setup, opts), opts.samples,
-                                                 base / f"inline{suffix}"))
-                runs["harness"].append(run_harness(scenario_settings(setup, opts), setup.scenario, dataset,
-                                                   opts, base / f"harness{suffix}"))
+                order = ["inline", "harness"] if repeat % 2 == 0 else ["harness", "inline"]  # no order bias
+                for system in order:
+                    runs[system].append(_measure_once(setup, system, dataset, opts, base / f"{system}{suffix}"))
                 print(f"{_shape_name(shape)} {setup.label} run {repeat + 1}/{opts.repeats}: "
                       f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
-            for name, (read, unit, higher_better) in FIGURES[setup.scenario].items():
-                inline = _median([read(s) for s in runs["inline"]])
-                harness = _median([read(s) for s in runs["harness"]])
+            figures = {PEAK_FIGURE: ("QPS", True)} if setup.peak else {
+                name: (unit, higher) for name, (_, unit, higher) in FIGURES[setup.scenario].items()
+            }
+            for name, (unit, higher_better) in figures.items():
+                values = {system: [run[name] for run in found] for system, found in runs.items()}
+                inline, harness = _median(values["inline"]), _median(values["harness"])
                 rows.append({
                     "sample_shape": _shape_name(shape), "scenario": setup.scenario, "label": setup.label,
                     "server_qps": setup.server_qps, "figure": name, "unit": unit,
                     "inline": inline, "harness": harness,
                     "ratio": harness / inline if inline and harness is not None else None,
-                    "higher_is_better": higher_better,
-                    "runs": {k: [read(s) for s in v] for k, v in runs.items()},
-                    "loadgen_valid": {k: [s.valid for s in v] for k, v in runs.items()},
+                    "higher_is_better": higher_better, "runs": values,
                 })
     return rows
 
@@ -239,27 +287,35 @@ def _figure(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.1f}"
 
 
-def format_table(rows: list[dict[str, Any]], opts: Options) -> str:
-    header = f"{'sample':<11} {'scenario':<16} {'figure':<20} {'unit':<10} {'inline SUT':>13} " \
+def format_table(rows: list[dict[str, Any]], opts: Options, load: tuple[float, float]) -> str:
+    header = f"{'sample':<11} {'scenario':<16} {'figure':<22} {'unit':<10} {'inline SUT':>13} " \
              f"{'harness+null':>13} {'harness/inline':>15}"
     lines = [
         "Harness overhead: the null backend through common/'s QSL and SUTs vs a minimal inline SUT,",
-        f"same LoadGen {lg_version()}, same process, same settings ({MODEL} v0.5 with small counts); "
+        f"same LoadGen {lg_version()}, same process, same settings ({opts.model} v0.5 with small counts); "
         f"median of {opts.repeats} run(s).",
-        f"Offline {opts.offline_samples} samples; Server {opts.server_seconds:g} s at each target QPS; "
+        f"Offline {opts.offline_samples} samples; Server {opts.server_seconds:g} s per run, peak = highest "
+        f"target QPS with p99 within LoadGen's bound ({_server_bound_ms(opts):g} ms); "
         f"SingleStream {opts.singlestream_queries} queries; max batch {opts.max_batchsize}, "
         f"{opts.workers} worker(s), Server batch wait {opts.batch_timeout_ms:g} ms.",
+        f"{os.cpu_count()} CPUs; 1-minute load average {load[0]:.2f} before, {load[1]:.2f} after "
+        f"(other work on the machine shows up in the tail latencies).",
         "",
         header,
         "-" * len(header),
     ]
     for row in rows:
         ratio = "n/a" if row["ratio"] is None else f"{row['ratio']:.3f}"
-        lines.append(f"{row['sample_shape']:<11} {row['label']:<16} {row['figure']:<20} {row['unit']:<10} "
+        lines.append(f"{row['sample_shape']:<11} {row['label']:<16} {row['figure']:<22} {row['unit']:<10} "
                      f"{_figure(row['inline']):>13} {_figure(row['harness']):>13} {ratio:>15}")
     lines.append("")
-    lines.append("Throughput ratios below 1 and latency ratios above 1 are what the harness costs.")
+    lines.append("Throughput ratios below 1 and latency ratios above 1 are what the harness costs. Server latency")
+    lines.append("through the harness includes up to --batch-timeout-ms of deliberate wait for a fuller batch.")
     return "\n".join(lines)
+
+
+def _server_bound_ms(opts: Options) -> float:
+    return scenario_settings("Server", opts, 1.0).server_target_latency_ns / 1e6
 
 
 def lg_version() -> str:
@@ -295,15 +351,22 @@ def parse_args(argv: Sequence[str]) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--output", type=Path, required=True, help="folder for the table and the LoadGen logs")
+    parser.add_argument("--model", choices=MODELS, default="resnet50",
+                        help="whose v0.5 settings to use (seeds, latency percentiles, the Server bound)")
     parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument("--sample-shape", type=_shape, action="append", dest="shapes",
                         help="float32 sample shape, repeatable (default: 1 and 3,224,224, ResNet50's input)")
     parser.add_argument("--repeats", type=_positive_int, default=1, help="runs per system; medians are shown")
     parser.add_argument("--samples", type=_positive_int, default=64, help="samples loaded in memory (QSL)")
     parser.add_argument("--offline-samples", type=_positive_int, default=OFFLINE_SAMPLES)
-    parser.add_argument("--server-qps", type=_positive_float, nargs="+", default=[1000.0, 20000.0],
-                        help="Server target QPS, one run each: moderate load (latency), high load (throughput)")
-    parser.add_argument("--server-seconds", type=_positive_float, default=2.0)
+    parser.add_argument("--server-qps", type=_positive_float, nargs="+", default=[1000.0],
+                        help="Server target QPS for the latency rows, one run each")
+    parser.add_argument("--server-seconds", type=_positive_float, default=1.0, help="length of each Server run")
+    parser.add_argument("--peak-start-qps", type=_positive_float, default=1000.0,
+                        help="Server peak search: first target QPS, doubled while p99 stays within the bound")
+    parser.add_argument("--peak-max-qps", type=_positive_float, default=256000.0, help="the search's ceiling")
+    parser.add_argument("--peak-steps", type=_positive_int, default=3,
+                        help="bisection steps after doubling (3: within 1/8 of the last doubling)")
     parser.add_argument("--singlestream-queries", type=_positive_int, default=4096)
     parser.add_argument("--max-batchsize", type=_positive_int, default=32, help="Offline and Server batches")
     parser.add_argument("--workers", type=_positive_int, default=1, help="SUT worker threads")
@@ -311,10 +374,11 @@ def parse_args(argv: Sequence[str]) -> Options:
                         help="Server: how long the first queued sample waits for a fuller batch")
     args = parser.parse_args(argv)
     return Options(
-        output=args.output, scenarios=tuple(dict.fromkeys(args.scenarios)),
+        output=args.output, model=args.model, scenarios=tuple(dict.fromkeys(args.scenarios)),
         shapes=tuple(args.shapes or [(1,), RESNET50_INPUT]), repeats=args.repeats, samples=args.samples,
         offline_samples=args.offline_samples, server_qps=tuple(dict.fromkeys(args.server_qps)),
-        server_seconds=args.server_seconds,
+        server_seconds=args.server_seconds, peak_start_qps=args.peak_start_qps,
+        peak_max_qps=max(args.peak_max_qps, args.peak_start_qps), peak_steps=args.peak_steps,
         singlestream_queries=args.singlestream_queries, max_batchsize=args.max_batchsize,
         workers=args.workers, batch_timeout_ms=args.batch_timeout_ms,
     )
@@ -325,13 +389,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opts.output.exists() and not opts.output.is_dir():
         print(f"error: --output {opts.output} is a file; give a folder", file=sys.stderr)
         return 2
+    load_before = os.getloadavg()[0]
     rows = measure(opts)
-    table = format_table(rows, opts)
+    load = (load_before, os.getloadavg()[0])
+    table = format_table(rows, opts, load)
     print(table)
     atomic_write_text(opts.output / "harness_overhead.txt", table + "\n")
     options = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()}
     atomic_write_text(opts.output / "harness_overhead.json",
-                      json.dumps({"options": options, "loadgen": lg_version(), "rows": rows}, indent=2) + "\n")
+                      json.dumps({"options": options, "loadgen": lg_version(), "cpus": os.cpu_count(),
+                                  "load_average": load, "rows": rows}, indent=2) + "\n")
     print(f"\nwritten: {opts.output / 'harness_overhead.txt'} and harness_overhead.json", file=sys.stderr)
     return 0
 
