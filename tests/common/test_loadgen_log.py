@@ -59,7 +59,7 @@ REASON_WORDS = {
         "0.1 s minimum duration", "too few queries: 50 of the 100 required",
         "max_query_count 50 is below min_query_count 100", "*.SingleStream.max_query_count = 0",
     ],
-    "singlestream_too_short": ["0.2 s minimum duration (min_duration 200 ms)", "*.SingleStream.target_latency"],
+    "singlestream_too_short": ["1 s minimum duration (min_duration 1000 ms)", "*.SingleStream.target_latency"],
     "offline_too_short": ["0.2 s minimum duration (min_duration 200 ms)", "*.Offline.target_qps"],
     "server_over_latency": ["99th percentile latency", "above the Server bound 1 ms", "*.Server.target_qps",
                             "fix the latency first"],
@@ -186,8 +186,8 @@ def test_detail_keeps_requested_effective_and_version(logs: Path) -> None:
     detail = parse_detail(logs / "server_valid" / "mlperf_log_detail.txt")
     assert detail["loadgen_version"].startswith("6.0.17")
     assert detail["requested_server_target_qps"] == 1000
-    assert detail["requested_server_target_latency_ns"] == 100_000_000
-    assert detail["effective_target_latency_ns"] == 100_000_000
+    assert detail["requested_server_target_latency_ns"] == 500_000_000
+    assert detail["effective_target_latency_ns"] == 500_000_000
     assert detail["effective_target_latency_percentile"] == pytest.approx(0.99)
     assert detail["effective_min_duration_ms"] == 800
     assert detail["errors"] == []
@@ -210,14 +210,14 @@ def test_invalid_reasons_name_the_cause_and_the_setting(logs: Path, case: str) -
 
 def test_reasons_quote_the_figures_of_the_run() -> None:
     summary, detail = _read(CAPTURED / "server_over_latency")
-    assert summary.percentile_ns(99) == 18944018
+    assert summary.percentile_ns(99) == 24019603
     assert invalid_reasons(summary, detail)[0] == (
-        "the 99th percentile latency 18.9 ms is above the Server bound 1 ms: lower the target QPS "
+        "the 99th percentile latency 24 ms is above the Server bound 1 ms: lower the target QPS "
         "(--user-conf: *.Server.target_qps, now 100) or the batch size (--max-batchsize)"
     )
     # GNMT's Server percentile is the 97th: the reason follows the effective percentile.
     gnmt_like = dict(detail, effective_target_latency_percentile=0.97)
-    assert invalid_reasons(summary, gnmt_like)[0].startswith("the 97th percentile latency 16.3 ms")
+    assert invalid_reasons(summary, gnmt_like)[0].startswith("the 97th percentile latency 21.2 ms")
 
     summary, detail = _read(CAPTURED / "server_early_stopping")
     assert invalid_reasons(summary, detail) == [

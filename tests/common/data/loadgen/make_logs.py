@@ -2,7 +2,7 @@
 
 Usage: python tests/common/data/loadgen/make_logs.py OUTPUT_DIR [CASE ...]
 
-Each case is one LoadGen run (well under 2 s) in a VALID or a deliberately INVALID configuration; its
+Each case is one LoadGen run (at most about a second) in a VALID or a deliberately INVALID configuration; its
 ``mlperf_log_summary.txt`` and ``mlperf_log_detail.txt`` land in ``OUTPUT_DIR/<case>/``. The captured copies
 beside this script were made with mlcommons-loadgen 6.0.17.
 """
@@ -43,7 +43,7 @@ CASES: dict[str, Case] = {
     ),
     # INVALID: the SUT answers far faster than the expected 1 ms, LoadGen runs out of queries early.
     "singlestream_too_short": Case(
-        "SingleStream", settings=dict(single_stream_expected_latency_ns=1_000_000, min_duration_ms=200,
+        "SingleStream", settings=dict(single_stream_expected_latency_ns=1_000_000, min_duration_ms=1000,
                                       min_query_count=100),
     ),
     "singlestream_accuracy": Case("SingleStream", mode="AccuracyOnly", settings=dict(min_query_count=10)),
@@ -55,9 +55,9 @@ CASES: dict[str, Case] = {
     "offline_too_short": Case(
         "Offline", settings=dict(offline_expected_qps=1000, min_duration_ms=200, min_query_count=100),
     ),
-    # VALID: enough queries for early stopping at the 99th percentile, every one far within 100 ms.
+    # VALID: enough queries for early stopping at the 99th percentile, every one far within 500 ms.
     "server_valid": Case(
-        "Server", settings=dict(server_target_qps=1000, server_target_latency_ns=100_000_000,
+        "Server", settings=dict(server_target_qps=1000, server_target_latency_ns=500_000_000,
                                 min_duration_ms=800, min_query_count=100),
     ),
     # INVALID: the SUT takes 5 ms per query, the bound is 1 ms.
@@ -67,7 +67,7 @@ CASES: dict[str, Case] = {
     ),
     # INVALID: latency met, but 100 queries are too few for early stopping at the 99th percentile.
     "server_early_stopping": Case(
-        "Server", settings=dict(server_target_qps=500, server_target_latency_ns=50_000_000,
+        "Server", settings=dict(server_target_qps=500, server_target_latency_ns=500_000_000,
                                 min_duration_ms=200, min_query_count=100),
     ),
     # VALID: 800 queries of 4 samples back to back, 0.5 ms each.
