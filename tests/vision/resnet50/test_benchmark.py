@@ -1,0 +1,116 @@
+"""ResNet50 end to end through the harness and LoadGen: four scenarios, three backends, the scorer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from common.accuracy.log import read_accuracy_log
+from common.benchmark import DatasetOptions
+from common.cli import main
+from common.errors import UsageError
+from common.runner import RANDOM_WEIGHTS_SUFFIX, RunConfig, run_benchmark
+from vision.imagenet.val_map import read_val_map
+
+COUNT = 4  # samples per end-to-end run: enough for batches of 2 and a known score
+SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
+
+
+def marked(model: Path, folder: Path) -> Path:
+    """The model file linked into ``folder`` with export-model's random-weights marker beside it."""
+    link = folder / model.name
+    link.symlink_to(model)
+    Path(f"{link}{RANDOM_WEIGHTS_SUFFIX}").write_text("seeded random weights\n")
+    return link
+
+
+@pytest.fixture(scope="module")
+def models(onnx_file: Path, pb_file: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("resnet50-models")
+    onnx_link, pb_link = marked(onnx_file, folder), marked(pb_file, folder)
+    return {"onnxruntime": onnx_link, "pytorch": onnx_link, "tensorflow": pb_link}
+
+
+@pytest.fixture(scope="module")
+def predicted(bench, samples: Path, onnx_file: Path, tmp_path_factory) -> list[float]:
+    """The labels (argmax - 1) onnxruntime gives the first COUNT images, computed outside the harness."""
+    options = DatasetOptions("onnxruntime", "NCHW", tmp_path_factory.mktemp("cache"), 1, COUNT, False)
+    batch = np.stack(bench.open_dataset(samples, options).load(range(COUNT)))
+    session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
+    return [float(i - 1) for i in session.run(["ArgMax:0"], {"input_tensor:0": batch})[0]]
+
+
+@pytest.fixture(scope="module")
+def known_answer(samples: Path, predicted: list[float], tmp_path_factory) -> Path:
+    """A copy of the samples whose labels match the model's predictions for 3 of the first 4 images."""
+    folder = shutil.copytree(samples, tmp_path_factory.mktemp("known") / "imagenet")
+    val_map = read_val_map(folder)
+    labels = [int(p) for p in predicted[:3]] + [(int(predicted[3]) + 1) % 1000]
+    labels += val_map.labels[COUNT:].tolist()
+    (folder / "val_map.txt").write_text("".join(f"{n} {v}\n" for n, v in zip(val_map.names, labels, strict=True)))
+    return folder
+
+
+def run(backend: str, scenario: str, mode: str, models, dataset: Path, output: Path) -> dict:
+    return run_benchmark(RunConfig("resnet50", backend, scenario, mode=mode, model=models[backend],
+                                   dataset_path=dataset, output=output, quick=True, count=COUNT, max_batchsize=2,
+                                   progress=False, cache_dir=output / "cache"))
+
+
+def labels_in_log(output: Path) -> dict[int, float]:
+    payloads = read_accuracy_log(output / "accuracy" / "mlperf_log_accuracy.json")
+    assert all(len(p) == 4 for p in payloads.values())  # one float32 per sample (v0.5)
+    return {index: float(np.frombuffer(p, np.float32)[0]) for index, p in payloads.items()}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_scenario_with_accuracy(scenario, models, known_answer, predicted, tmp_path) -> None:
+    results = run("onnxruntime", scenario, "both", models, known_answer, tmp_path)
+    assert results["synthetic_data"] is True and results["random_weights"] is True
+    assert labels_in_log(tmp_path) == dict(enumerate(predicted))
+    accuracy = results["accuracy"]["accuracy"]
+    assert accuracy["value"] == 75.0 and accuracy["target"] == pytest.approx(75.6954) and not accuracy["passed"]
+    assert (tmp_path / "accuracy" / "accuracy.txt").read_text() == "accuracy=75.000%, good=3, total=4\n"
+    loadgen = results["performance"]["loadgen"]
+    assert loadgen["metric_value"] > 0
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["scenario"] == scenario and saved["performance"]["performance_sample_count"] == COUNT
+
+
+@pytest.mark.parametrize("backend", ["pytorch", "tensorflow"])
+def test_other_backends_write_the_same_log(backend, models, samples, predicted, tmp_path) -> None:
+    run(backend, "Offline", "accuracy", models, samples, tmp_path)
+    assert labels_in_log(tmp_path) == dict(enumerate(predicted))
+
+
+def crafted_log(path: Path, labels: list[int], wrong: int) -> Path:
+    """A LoadGen accuracy log predicting ``labels``, with the first ``wrong`` ones off by one."""
+    records = [{"seq_id": i, "qsl_idx": i, "data": np.float32(v + (i < wrong)).tobytes().hex()}
+               for i, v in enumerate(labels)]
+    path.write_text(json.dumps(records))
+    return path
+
+
+@pytest.mark.parametrize(("wrong", "line", "code"), [
+    (5, "accuracy=75.000%, good=15, total=20", 1),  # below 75.6954
+    (4, "accuracy=80.000%, good=16, total=20", 0),
+])
+def test_accuracy_command_on_a_crafted_log(samples, tmp_path, capsys, wrong, line, code) -> None:
+    labels = read_val_map(samples).labels.tolist()
+    log = crafted_log(tmp_path / "mlperf_log_accuracy.json", labels, wrong)
+    assert main(["accuracy", "resnet50", "--log", str(log), "--dataset-path", str(samples)]) == code
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == line
+    assert out[1].startswith(f"top-1 {line[9:15]}% vs target 75.6954%: {'PASS' if code == 0 else 'FAIL'}")
+
+
+def test_unknown_backend_is_refused(bench, samples) -> None:
+    with pytest.raises(UsageError, match="resnet50 runs on onnxruntime, pytorch, tensorflow, null"):
+        bench.make_task("tflite", samples)
+    with pytest.raises(UsageError, match=r"name a .onnx .* or .pb"):
+        bench.export_model(samples / "model.tflite")
