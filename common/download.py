@@ -85,8 +85,9 @@ def download(url: str, output: Path | str, md5: str | None = None, sha256: str |
     checksum = _Checksum("md5", md5) if md5 else _Checksum("sha256", sha256) if sha256 else None
     say = _reporter(quiet)
 
+    checked = "verified" if checksum or size is not None else "not verified: no --size or checksum given"
     if output.is_file() and _verified(output, checksum, size, quiet, say):
-        say(f"{output}: already downloaded and verified")
+        say(f"{output}: already there ({checked})")
         return output
     if output.is_dir():
         raise UsageError(f"--output {output} is a folder; pass the path of the file to write")
@@ -115,7 +116,7 @@ def download(url: str, output: Path | str, md5: str | None = None, sha256: str |
     os.replace(part, output)
     if checksum is not None:
         _write_sidecar(output, checksum)
-    say(f"{output}: downloaded and verified ({got_size} bytes)")
+    say(f"{output}: downloaded, {got_size} bytes ({checked})")
     return output
 
 

@@ -229,8 +229,8 @@ def test_command_line_module_runs_and_second_run_is_a_no_op(server, tmp_path):
                "--md5", PAYLOAD_MD5, "--size", str(len(PAYLOAD))]
     first = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stderr
-    assert "downloaded and verified" in first.stderr
+    assert first.stderr.endswith(f"{out}: downloaded, {len(PAYLOAD)} bytes (verified)\n")
     second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert second.returncode == 0
-    assert second.stderr == f"{out}: already downloaded and verified\n"
+    assert second.stderr == f"{out}: already there (verified)\n"
     assert len(server.requests) == 1

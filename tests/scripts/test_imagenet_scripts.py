@@ -16,6 +16,9 @@ from common.registry import get_benchmark
 REPO = Path(__file__).resolve().parents[2]
 
 CLASSIFIERS = ["vision/resnet50", "vision/mobilenet"]
+COVERS = ("vision/resnet50/download_dataset.sh", "vision/resnet50/verify_dataset.sh",
+          "vision/mobilenet/download_dataset.sh", "vision/mobilenet/verify_dataset.sh",
+          "vision/imagenet/download_dataset.sh", "vision/imagenet/verify_dataset.sh")  # the two exec these
 TAR_NAME = "ILSVRC2012_img_val.tar"
 SHIPPED_VAL_MAP = REPO / "vision" / "imagenet" / "val_map.txt"
 
