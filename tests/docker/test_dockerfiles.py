@@ -133,6 +133,16 @@ def test_cpu_base_is_python_311_and_gpu_base_is_a_cuda_cudnn_runtime():
     assert "python3.11" in gpu_run  # the project needs Python >= 3.11, as in pyproject.toml
 
 
+def test_base_images_take_torch_from_the_pytorch_index_of_their_device():
+    """CPU: the +cpu wheel (PyPI's Linux torch is a CUDA build); GPU: the index gpu.txt names."""
+    cpu_run = " ".join(i.arguments for i in parser.parse_dockerfile(BASE_DOCKERFILES["cpu"]) if i.keyword == "RUN")
+    gpu_run = " ".join(i.arguments for i in parser.parse_dockerfile(BASE_DOCKERFILES["gpu"]) if i.keyword == "RUN")
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu " in cpu_run
+    named = re.search(r"--extra-index-url (\S+)", (REPO / "requirements" / "gpu.txt").read_text(encoding="utf-8"))
+    assert named is not None, "requirements/gpu.txt no longer names the PyTorch CUDA index"
+    assert f"--extra-index-url {named.group(1)} " in gpu_run
+
+
 @pytest.mark.parametrize("name", list(BENCHMARK_FOLDERS))
 def test_benchmark_image_builds_on_the_base_chosen_by_device_and_installs_the_project(name):
     instructions = parser.parse_dockerfile(benchmark_dockerfiles()[name])
