@@ -71,9 +71,15 @@ def length_penalty(lengths: torch.Tensor, weight: float) -> torch.Tensor:
 
 def top_k_first_index(scores: torch.Tensor, k: int) -> torch.Tensor:
     """Flat indices of the ``k`` largest entries per row, best first, ties to the lower index (tf.nn.top_k)."""
+    values, indices = scores.topk(k, dim=1)
+    kth = values[:, -1:]
+    if bool(((scores == kth).sum(1) == (values == kth).sum(1)).all()):
+        # No tie crosses the cut, so torch's set is tf's; order it by (score desc, index asc).
+        by_index = indices.sort(dim=1).values
+        order = torch.sort(scores.gather(1, by_index), dim=1, descending=True, stable=True).indices
+        return by_index.gather(1, order)
     width = scores.shape[1]
     positions = torch.arange(width, device=scores.device).expand_as(scores)
-    kth = scores.topk(k, dim=1).values[:, -1:]
     above = scores > kth
     n_above = above.sum(1, keepdim=True)
     sentinel = torch.full_like(positions, width)

@@ -41,6 +41,8 @@ def test_performance_set_maps_onto_the_accuracy_set(wmt16: Path) -> None:
     accuracy = WMTDataset(wmt16, "accuracy")
     for got, want in zip(dataset.load([5, 45, 40 * LARGE_REPEATS - 1]), accuracy.load([5, 5, 39]), strict=True):
         np.testing.assert_array_equal(got, want)
+    first, again = dataset.load([5, 45])
+    assert first is again and not first.flags.writeable  # each sentence is encoded once and shared
 
 
 def test_without_the_large_file_the_repetition_is_virtual(tmp_path: Path, wmt16: Path) -> None:
