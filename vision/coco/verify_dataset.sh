@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Check a COCO 2017 val folder (counts, categories, images, kept archives); exit 1 naming what is wrong.
+set -euo pipefail
+
+usage() {
+    cat <<USAGE
+Usage: $(basename "$0") [-d DIR] [--any-count] [--decode]
+
+Checks DIR/annotations/instances_val2017.json (5,000 images, 36,781 annotations, the 80 categories),
+that every image it lists exists in DIR/val2017, and the size and md5 of val2017.zip and
+annotations_trainval2017.zip if they are still in DIR. Exits 1 naming what is wrong.
+
+  -d DIR        the dataset folder (default: \${DATA_DIR:-./coco})
+  --any-count   accept other image/annotation counts (a subset, the synthetic samples)
+  --decode      also decode every image (slower)
+  -h            show this help
+Environment: PYTHON (default python3).
+USAGE
+}
+
+die() { echo "error: $*" >&2; exit 1; }
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+python="${PYTHON:-python3}"
+folder="${DATA_DIR:-./coco}"
+extra=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        -d) [[ $# -ge 2 ]] || die "-d needs a folder (see -h)"; folder="$2"; shift 2 ;;
+        --any-count|--decode) extra+=("$1"); shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) die "unknown argument $1 (see -h)" ;;
+    esac
+done
+[[ -d "$folder" ]] || die "$folder: no such folder; pass the dataset folder with -d (see download_dataset.sh)"
+PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" exec "$python" -m vision.coco.verify "$folder" "${extra[@]}"

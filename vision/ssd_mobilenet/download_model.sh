@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Download the official SSD-MobileNet-v1 model files (fp32), resumably.
+set -euo pipefail
+
+TARBALL="ssd_mobilenet_v1_coco_2018_01_28.tar.gz"
+
+usage() {
+    cat <<USAGE
+Usage: $(basename "$0") [-o DIR]
+
+Downloads the official MLPerf v0.5 SSD-MobileNet-v1 files into DIR (an interrupted download resumes):
+  ssd_mobilenet_v1_coco_2018_01_28.pb    tensorflow backend: frozen_inference_graph.pb of
+                                         ${TARBALL} (TF object-detection model zoo)
+  ssd_mobilenet_v1_coco_2018_01_28.onnx  onnxruntime backend (zenodo record 3163026, tf2onnx opset 10)
+  ssd_mobilenet_v1.pytorch               pytorch backend (zenodo record 3239977, whole pickled model)
+
+  -o DIR   the model folder (default: \${MODEL_DIR:-./models})
+  -h       show this help
+Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) and MLPERF_TF_MODELS_BASE_URL
+(default http://download.tensorflow.org/models/object_detection) for mirrors; PYTHON (default python3).
+No published checksums exist for these files: only their completeness is checked.
+USAGE
+}
+
+die() { echo "error: $*" >&2; exit 1; }
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+python="${PYTHON:-python3}"
+zenodo="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
+tf_models="${MLPERF_TF_MODELS_BASE_URL:-http://download.tensorflow.org/models/object_detection}"
+output="${MODEL_DIR:-./models}"
+while getopts ":o:h" option; do
+    case "$option" in
+        o) output="$OPTARG" ;;
+        h) usage; exit 0 ;;
+        :) die "-$OPTARG needs a value (see -h)" ;;
+        *) die "unknown option -$OPTARG (see -h)" ;;
+    esac
+done
+shift $((OPTIND - 1))
+[[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
+mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
+
+fetch() {  # URL FILE
+    PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download "$1" --output "$output/$2" \
+        || die "download of $2 failed; run $(basename "$0") again to resume"
+}
+fetch "$zenodo/3163026/files/ssd_mobilenet_v1_coco_2018_01_28.onnx" ssd_mobilenet_v1_coco_2018_01_28.onnx
+fetch "$zenodo/3239977/files/ssd_mobilenet_v1.pytorch" ssd_mobilenet_v1.pytorch
+if [[ ! -f "$output/ssd_mobilenet_v1_coco_2018_01_28.pb" ]]; then
+    fetch "$tf_models/$TARBALL" "$TARBALL"
+    member="ssd_mobilenet_v1_coco_2018_01_28/frozen_inference_graph.pb"
+    tar -xzf "$output/$TARBALL" -C "$output" "$member" \
+        || die "$output/$TARBALL lacks $member or is corrupt; delete it and run $(basename "$0") again"
+    # v0.5 convention: the frozen graph renamed after the tarball
+    mv "$output/$member" "$output/ssd_mobilenet_v1_coco_2018_01_28.pb.tmp"
+    mv "$output/ssd_mobilenet_v1_coco_2018_01_28.pb.tmp" "$output/ssd_mobilenet_v1_coco_2018_01_28.pb"
+    rmdir "$output/ssd_mobilenet_v1_coco_2018_01_28" 2>/dev/null || true
+    rm -f "$output/$TARBALL"
+fi
+echo "done: $output/ssd_mobilenet_v1_coco_2018_01_28.{onnx,pb}, $output/ssd_mobilenet_v1.pytorch"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Download the official SSD-ResNet34 (1200x1200) model files (fp32) from zenodo, resumably.
+set -euo pipefail
+
+TF_ZIP="tf_ssd_resnet34_22.1.zip"
+
+usage() {
+    cat <<USAGE
+Usage: $(basename "$0") [-o DIR]
+
+Downloads the official MLPerf v0.5 SSD-ResNet34 files into DIR (an interrupted download resumes):
+  resnet34-ssd1200.onnx      onnxruntime backend (zenodo record 3228411)
+  resnet34-ssd1200.pytorch   pytorch backend (zenodo record 3236545, whole pickled model)
+  resnet34_tf.22.1.pb        tensorflow backend, from ${TF_ZIP} (zenodo record 3345892)
+
+  -o DIR   the model folder (default: \${MODEL_DIR:-./models})
+  -h       show this help
+Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default
+python3). No published checksums exist for these files: only their completeness is checked.
+USAGE
+}
+
+die() { echo "error: $*" >&2; exit 1; }
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+python="${PYTHON:-python3}"
+zenodo="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
+output="${MODEL_DIR:-./models}"
+while getopts ":o:h" option; do
+    case "$option" in
+        o) output="$OPTARG" ;;
+        h) usage; exit 0 ;;
+        :) die "-$OPTARG needs a value (see -h)" ;;
+        *) die "unknown option -$OPTARG (see -h)" ;;
+    esac
+done
+shift $((OPTIND - 1))
+[[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
+mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
+
+fetch() {  # URL FILE
+    PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download "$1" --output "$output/$2" \
+        || die "download of $2 failed; run $(basename "$0") again to resume"
+}
+fetch "$zenodo/3228411/files/resnet34-ssd1200.onnx" resnet34-ssd1200.onnx
+fetch "$zenodo/3236545/files/resnet34-ssd1200.pytorch" resnet34-ssd1200.pytorch
+if [[ ! -f "$output/resnet34_tf.22.1.pb" ]]; then
+    fetch "$zenodo/3345892/files/$TF_ZIP" "$TF_ZIP"
+    tmp="$output/.extract.$$"
+    rm -rf "$tmp"
+    "$python" -m zipfile -e "$output/$TF_ZIP" "$tmp" \
+        || { rm -rf "$tmp"; die "$output/$TF_ZIP is corrupt; delete it and run $(basename "$0") again"; }
+    graph="$(find "$tmp" -name resnet34_tf.22.1.pb -print -quit)"
+    [[ -n "$graph" ]] || { rm -rf "$tmp"; die "$TF_ZIP has no resnet34_tf.22.1.pb; delete it and download again"; }
+    mv "$graph" "$output/resnet34_tf.22.1.pb"
+    rm -rf "$tmp" "${output:?}/$TF_ZIP"
+fi
+echo "done: $output/resnet34-ssd1200.{onnx,pytorch}, $output/resnet34_tf.22.1.pb"
