@@ -183,3 +183,17 @@ def reference_beam_search(tables: torch.Tensor, source_length: int, config: Beam
         beam = int(parents[level][beam])
     output.reverse()
     return output[: output.index(eos)] if eos in output else output
+
+
+def test_a_best_path_ending_in_a_bpe_piece_loses_that_piece() -> None:
+    from translation.gnmt.dataset import GNMTTask
+    from translation.gnmt.vocab import Vocabulary
+
+    # Tokens 3 "die" and 4 "Ver@@": the certain path is die Ver@@ </s>; the payload keeps "die" only.
+    tables = torch.full((5, 5), -20.0)
+    tables[SOS, A] = tables[A, B] = tables[B, EOS] = -1e-6
+    ids, lengths = beam_search(table_model(tables[None]), (torch.zeros(10, dtype=torch.int64),),
+                               torch.zeros(1, 5), torch.tensor([4]), BeamSearchConfig(SOS, EOS))
+    assert ids[0, : lengths[0]].tolist() == [A, B]
+    task = GNMTTask(Vocabulary.from_tokens(["die", "Ver@@"]))
+    assert task.postprocess([ids.numpy(), lengths.numpy()], [0]) == [b"die"]
