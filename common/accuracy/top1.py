@@ -16,10 +16,14 @@ from common.errors import UsageError
 
 
 def predicted_label(payload: bytes, dtype: np.dtype) -> int | None:
-    """The label in a payload, or None for an empty one (a sample the run could not answer)."""
+    """The label in a payload, or None for an empty one (a sample the run could not answer).
+
+    A value that is no number (NaN, inf) is returned as -1, a label no image has.
+    """
     if len(payload) < dtype.itemsize:
         return None
-    return int(np.frombuffer(payload, dtype=dtype, count=1)[0])
+    value = np.frombuffer(payload, dtype=dtype, count=1)[0]
+    return int(value) if np.isfinite(value) else -1
 
 
 def score_top1(results: Mapping[int, bytes], labels: Sequence[int] | np.ndarray,

@@ -56,6 +56,11 @@ def test_empty_payloads_count_as_wrong_and_are_reported() -> None:
     assert report.lines[1] == "1 of 2 samples have no prediction in the log (counted as wrong)"
 
 
+def test_a_non_number_payload_is_wrong_not_a_crash() -> None:
+    report = score_top1({0: payload(np.nan), 1: payload(np.inf), 2: payload(2)}, [0, 1, 2])
+    assert report.accuracy_txt == "accuracy=33.333%, good=1, total=3\n"
+
+
 def test_index_beyond_the_labels_names_the_fix() -> None:
     with pytest.raises(UsageError, match="qsl index 5 but the label list has 3 entries"):
         score_top1({0: payload(1), 5: payload(1)}, [1, 2, 3])
