@@ -20,8 +20,18 @@ from common.errors import UsageError
 
 FIELDS = 7  # floats per detection in a payload
 STAT_NAMES = (
-    "AP@[.50:.95] all", "AP@.50 all", "AP@.75 all", "AP small", "AP medium", "AP large",
-    "AR@1 all", "AR@10 all", "AR@100 all", "AR small", "AR medium", "AR large",
+    "AP@[.50:.95] all",
+    "AP@.50 all",
+    "AP@.75 all",
+    "AP small",
+    "AP medium",
+    "AP large",
+    "AR@1 all",
+    "AR@10 all",
+    "AR@100 all",
+    "AR small",
+    "AR medium",
+    "AR large",
 )
 
 
@@ -34,21 +44,29 @@ def detections_to_coco(
     image_ids: list[int] = []
     for qsl_idx in sorted(results):
         if not 0 <= qsl_idx < len(images):
-            raise UsageError(f"the log has qsl_idx {qsl_idx} but the annotation file lists {len(images)} images")
+            raise UsageError(
+                f"the log has qsl_idx {qsl_idx} but the annotation file lists {len(images)} images"
+            )
         image = images[qsl_idx]
         image_ids.append(int(image["id"]))
         payload = results[qsl_idx]
         if len(payload) % (4 * FIELDS):
-            raise UsageError(f"qsl_idx {qsl_idx}: payload of {len(payload)} bytes is not 7 float32 per detection")
+            raise UsageError(
+                f"qsl_idx {qsl_idx}: payload of {len(payload)} bytes is not 7 float32 per detection"
+            )
         rows = np.frombuffer(payload, dtype=np.float32).reshape(-1, FIELDS).astype(np.float64)
         height, width = float(image["height"]), float(image["width"])
         for _, ymin, xmin, ymax, xmax, score, label in rows:
             category = int(label) if label_map is None else int(label_map[int(label)])
             x, y = xmin * width, ymin * height
-            detections.append({
-                "image_id": int(image["id"]), "category_id": category,
-                "bbox": [x, y, xmax * width - x, ymax * height - y], "score": float(score),
-            })
+            detections.append(
+                {
+                    "image_id": int(image["id"]),
+                    "category_id": category,
+                    "bbox": [x, y, xmax * width - x, ymax * height - y],
+                    "score": float(score),
+                }
+            )
     return detections, image_ids
 
 
@@ -89,7 +107,9 @@ def coco_map(
         count=len(image_ids),
         lines=lines,
         accuracy_txt="\n".join(lines) + "\n",
-        extra={"stats": dict(zip(STAT_NAMES, stats, strict=True)), "detections": len(detections),
-               "images": len(image_ids)},
+        extra={
+            "stats": dict(zip(STAT_NAMES, stats, strict=True)),
+            "detections": len(detections),
+            "images": len(image_ids),
+        },
     )
-

@@ -63,7 +63,11 @@ class CocoDataset(Dataset):
     def load(self, indices: Sequence[int]) -> list[np.ndarray]:
         names = [self.images[i].file_name for i in indices]
         arrays = load_cached(
-            self.cache, names, self._compute, self.options.workers, f"preprocessing {self.recipe.name}",
+            self.cache,
+            names,
+            self._compute,
+            self.options.workers,
+            f"preprocessing {self.recipe.name}",
             self.options.progress,
         )
         if self.recipe.finish is not None:

@@ -14,8 +14,12 @@ from vision.coco.nms import greedy_nms, topk_per_group
 
 
 def _clamped_iou(remaining: torch.Tensor, picked: torch.Tensor) -> torch.Tensor:
-    lo = torch.max(torch.min(remaining[..., :2], remaining[..., 2:]), torch.min(picked[..., :2], picked[..., 2:]))
-    hi = torch.min(torch.max(remaining[..., :2], remaining[..., 2:]), torch.max(picked[..., :2], picked[..., 2:]))
+    lo = torch.max(
+        torch.min(remaining[..., :2], remaining[..., 2:]), torch.min(picked[..., :2], picked[..., 2:])
+    )
+    hi = torch.min(
+        torch.max(remaining[..., :2], remaining[..., 2:]), torch.max(picked[..., :2], picked[..., 2:])
+    )
     overlap = torch.clamp(hi - lo, min=0).prod(-1)
     area1 = (remaining[..., 2:] - remaining[..., :2]).abs().prod(-1)
     area2 = (picked[..., 2:] - picked[..., :2]).abs().prod(-1)
@@ -27,7 +31,7 @@ class NonMaxSuppression(torch.autograd.Function):
     (image, class, anchor) of the kept boxes."""
 
     @staticmethod
-    def forward(ctx, boxes, scores, max_per_class: int, iou_threshold: float, score_threshold: float):  # noqa: ARG004
+    def forward(ctx, boxes, scores, max_per_class: int, iou_threshold: float, score_threshold: float):
         n, c, a = scores.shape
         values, order, valid = topk_per_group(scores.reshape(n * c, a), score_threshold, max_per_class)
         image_of_group = torch.arange(n).repeat_interleave(c)

@@ -1,4 +1,4 @@
-"""The v0.5 detection payload: 7 float32 per detection, ``[qsl_idx, ymin, xmin, ymax, xmax, score, class]``."""
+"""The v0.5 detection payload: 7 float32 each, ``[qsl_idx, ymin, xmin, ymax, xmax, score, class]``."""
 
 from __future__ import annotations
 

@@ -16,11 +16,22 @@ from common.atomic import atomic_open, atomic_write_text
 from vision.coco.annotations import ANNOTATIONS_FILE, IMAGES_DIR, coco_categories
 
 # (width, height) of each synthetic image; every third image has no annotation
-SAMPLE_SIZES = ((640, 480), (480, 640), (500, 375), (427, 640), (640, 427), (320, 240), (612, 612), (640, 360))
+SAMPLE_SIZES = (
+    (640, 480),
+    (480, 640),
+    (500, 375),
+    (427, 640),
+    (640, 427),
+    (320, 240),
+    (612, 612),
+    (640, 360),
+)
 IMAGE_ID_BASE = 100  # synthetic image ids: 100, 101, ... (any positive ints do)
 
 
-def _draw_image(rng: np.random.Generator, width: int, height: int, with_objects: bool) -> tuple[np.ndarray, list]:
+def _draw_image(
+    rng: np.random.Generator, width: int, height: int, with_objects: bool
+) -> tuple[np.ndarray, list]:
     image = np.full((height, width, 3), rng.integers(40, 200, 3), dtype=np.uint8)
     image = cv2.add(image, rng.integers(0, 20, (height, width, 3), dtype=np.uint8))
     boxes = []
@@ -53,12 +64,22 @@ def make_coco_samples(output: Path, seed: int = 0) -> Path:
         images.append({"id": image_id, "file_name": file_name, "height": height, "width": width})
         for x, y, w, h in boxes:
             category = categories[int(rng.integers(0, len(categories)))]["id"]
-            annotations.append({
-                "id": len(annotations) + 1, "image_id": image_id, "category_id": category,
-                "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0,
-                "segmentation": [[x, y, x + w, y, x + w, y + h, x, y + h]],
-            })
-    data = {"info": {"description": "synthetic COCO-layout sample (not COCO data)"}, "images": images,
-            "annotations": annotations, "categories": categories}
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": category,
+                    "bbox": [x, y, w, h],
+                    "area": w * h,
+                    "iscrowd": 0,
+                    "segmentation": [[x, y, x + w, y, x + w, y + h, x, y + h]],
+                }
+            )
+    data = {
+        "info": {"description": "synthetic COCO-layout sample (not COCO data)"},
+        "images": images,
+        "annotations": annotations,
+        "categories": categories,
+    }
     atomic_write_text(output / ANNOTATIONS_FILE, json.dumps(data) + "\n")
     return output

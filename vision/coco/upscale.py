@@ -23,8 +23,14 @@ from common.progress import progress
 from vision.coco.annotations import ANNOTATIONS_FILE, IMAGES_DIR
 
 
-def upscale(inputs: Path, outputs: Path, size: tuple[int, int], fmt: str = "png",
-            images_dir: str = IMAGES_DIR, annotations: Path = ANNOTATIONS_FILE) -> Path:
+def upscale(
+    inputs: Path,
+    outputs: Path,
+    size: tuple[int, int],
+    fmt: str = "png",
+    images_dir: str = IMAGES_DIR,
+    annotations: Path = ANNOTATIONS_FILE,
+) -> Path:
     """Resize every image of ``inputs`` into ``outputs``; return the new annotation file."""
     source = Path(inputs) / annotations
     if not source.is_file():
@@ -68,12 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), required=True)
     parser.add_argument("--format", choices=("png", "jpg"), default="png")
     parser.add_argument("--images", default=IMAGES_DIR, help="images folder below --inputs")
-    parser.add_argument("--annotations", type=Path, default=ANNOTATIONS_FILE, help="annotation file below --inputs")
+    parser.add_argument(
+        "--annotations", type=Path, default=ANNOTATIONS_FILE, help="annotation file below --inputs"
+    )
     args = parser.parse_args(argv)
     if min(args.size) < 1:
         parser.error(f"--size {args.size[0]} {args.size[1]}: both must be positive")
     try:
-        target = upscale(args.inputs, args.outputs, tuple(args.size), args.format, args.images, args.annotations)
+        target = upscale(
+            args.inputs, args.outputs, tuple(args.size), args.format, args.images, args.annotations
+        )
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -38,7 +38,9 @@ def problems(root: Path, any_count: bool = False, decode: bool = False) -> tuple
     for name, (size, md5) in ARCHIVES.items():  # kept archives must be the official ones
         archive = root / name
         if archive.is_file() and (archive.stat().st_size != size or _md5(archive) != md5):
-            found.append(f"{archive}: size or md5 differs from the official file; delete it and download again")
+            found.append(
+                f"{archive}: size or md5 differs from the official file; delete it and download again"
+            )
     path = root / ANNOTATIONS_FILE
     if not path.is_file():
         return found + [f"{path}: missing; run download_dataset.sh"], ""
@@ -51,8 +53,10 @@ def problems(root: Path, any_count: bool = False, decode: bool = False) -> tuple
     if ids != set(range(1, 91)) - MISSING_CATEGORY_IDS:
         found.append(f"{path}: {len(ids)} categories, not the 80 of COCO 2017; download it again")
     if not any_count and (len(images), len(annotations)) != (EXPECTED_IMAGES, EXPECTED_ANNOTATIONS):
-        found.append(f"{path}: {len(images)} images and {len(annotations)} annotations, expected "
-                     f"{EXPECTED_IMAGES} and {EXPECTED_ANNOTATIONS}; download the annotations again")
+        found.append(
+            f"{path}: {len(images)} images and {len(annotations)} annotations, expected "
+            f"{EXPECTED_IMAGES} and {EXPECTED_ANNOTATIONS}; download the annotations again"
+        )
     missing, broken = [], []
     if decode:
         import cv2
@@ -63,14 +67,20 @@ def problems(root: Path, any_count: bool = False, decode: bool = False) -> tuple
         elif decode and cv2.imread(str(file), cv2.IMREAD_COLOR) is None:
             broken.append(file)
     if missing:
-        found.append(f"{len(missing)} images missing, e.g. {', '.join(map(str, missing[:10]))}; "
-                     f"run download_dataset.sh again")
+        found.append(
+            f"{len(missing)} images missing, e.g. {', '.join(map(str, missing[:10]))}; "
+            f"run download_dataset.sh again"
+        )
     if broken:
-        found.append(f"{len(broken)} images do not decode, e.g. {', '.join(map(str, broken[:10]))}; "
-                     f"delete them and run download_dataset.sh again")
+        found.append(
+            f"{len(broken)} images do not decode, e.g. {', '.join(map(str, broken[:10]))}; "
+            f"delete them and run download_dataset.sh again"
+        )
     empty = len({i["id"] for i in images} - {a["image_id"] for a in annotations})
-    summary = f"{root}: {len(images)} images ({empty} without annotations), {len(annotations)} annotations, " \
-              f"{len(ids)} categories"
+    summary = (
+        f"{root}: {len(images)} images ({empty} without annotations), {len(annotations)} annotations, "
+        f"{len(ids)} categories"
+    )
     return found, summary
 
 

@@ -5,6 +5,8 @@ The v0.5 files are pickled ``nn.Module`` objects of the reference's classes (``m
 imports those modules. Here every class outside torch and the standard library becomes a stand-in
 ``nn.Module`` subclass with the same name, so the file loads, and its ``state_dict()`` (in the order the
 reference registered its modules) is mapped onto our model by position, checking every shape.
+Like any ``weights_only=False`` load this runs the pickle's reconstruction calls; only torch and a
+short list of standard globals resolve, so a file cannot reach ``eval`` or ``os``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,28 @@ from torch import nn
 
 from common.errors import UsageError
 
-_TRUSTED_PREFIXES = ("torch", "collections", "builtins", "__builtin__", "copyreg", "_codecs", "numpy")
+# What a torch whole-model pickle legitimately references outside torch (no eval, exec, os, ...)
+_SAFE_GLOBALS = {
+    "builtins": {
+        "set",
+        "frozenset",
+        "object",
+        "dict",
+        "list",
+        "tuple",
+        "int",
+        "float",
+        "bool",
+        "str",
+        "slice",
+    },
+    "collections": {"OrderedDict", "defaultdict"},
+    "copyreg": {"_reconstructor"},
+    "_codecs": {"encode"},
+    "numpy.core.multiarray": {"_reconstruct", "scalar"},
+    "numpy._core.multiarray": {"_reconstruct", "scalar"},
+    "numpy": {"ndarray", "dtype"},
+}
 _STAND_INS: dict[tuple[str, str], type] = {}
 
 
@@ -34,15 +57,23 @@ def stand_in(module: str, name: str) -> type:
 
 
 class StandInUnpickler(pickle.Unpickler):
-    """Resolves torch and standard classes as usual and every other class to a stand-in."""
+    """Resolves torch and a few standard globals as usual and every other class to a stand-in.
+
+    Python 2 pickles (``__builtin__``) are read as ``builtins``; a torch name that no longer exists (such
+    as ``torch.nn.backends.thnn._get_thnn_function_backend`` of 2019 files) becomes a stand-in too.
+    """
 
     def find_class(self, module: str, name: str) -> Any:
-        if module.split(".")[0] in _TRUSTED_PREFIXES and not module.startswith("torchvision"):
+        module = "builtins" if module == "__builtin__" else module
+        if module == "torch" or module.startswith("torch."):
             try:
                 return super().find_class(module, name)
             except (AttributeError, ModuleNotFoundError):
-                if module.split(".")[0] != "torch":
-                    raise
+                return stand_in(module, name)
+        if module in _SAFE_GLOBALS:
+            if name not in _SAFE_GLOBALS[module]:
+                raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a model file")
+            return super().find_class(module, name)
         return stand_in(module, name)
 
 
@@ -100,7 +131,8 @@ def map_by_order(
         tensor = source[their_name]
         if tuple(tensor.shape) != tuple(our_tensor.shape):
             raise UsageError(
-                f"--model {path}: {their_name} has shape {tuple(tensor.shape)}, expected {tuple(our_tensor.shape)}"
+                f"--model {path}: {their_name} has shape {tuple(tensor.shape)}, "
+                f"expected {tuple(our_tensor.shape)}"
             )
         mapped[our_name] = tensor.to(our_tensor.dtype)
     return mapped

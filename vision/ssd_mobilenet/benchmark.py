@@ -63,11 +63,17 @@ class SSDMobileNetBenchmark(Benchmark):
 
     def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:
         if options.backend == "pytorch":  # the PyTorch port: float (x - 127.5) / 127.5, NCHW (1.08 MB each)
-            recipe = Recipe("coco-300-pt", functools.partial(mobilenet_float_nchw, size=IMAGE_SIZE),
-                            key={"size": IMAGE_SIZE, "layout": "NCHW", "dtype": "float32", "norm": "x/127.5-1"})
+            recipe = Recipe(
+                "coco-300-pt",
+                functools.partial(mobilenet_float_nchw, size=IMAGE_SIZE),
+                key={"size": IMAGE_SIZE, "layout": "NCHW", "dtype": "float32", "norm": "x/127.5-1"},
+            )
         else:  # the official graphs: the float resize truncated to uint8, NHWC (270 KB each)
-            recipe = Recipe("coco-300", functools.partial(mobilenet_uint8_nhwc, size=IMAGE_SIZE),
-                            key={"size": IMAGE_SIZE, "layout": "NHWC", "dtype": "uint8"})
+            recipe = Recipe(
+                "coco-300",
+                functools.partial(mobilenet_uint8_nhwc, size=IMAGE_SIZE),
+                key={"size": IMAGE_SIZE, "layout": "NHWC", "dtype": "uint8"},
+            )
         return CocoDataset(Path(path), recipe, options)
 
     def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:

@@ -49,8 +49,14 @@ def export_onnx(model: SSDMobileNetV1, output: Path, batch: int = 1) -> Path:
     with atomic_open(output, "wb") as handle, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)  # fixed 300x300 shapes are intended
         torch.onnx.export(
-            wrapper, (example,), handle, input_names=[INPUT], output_names=names, opset_version=ONNX_OPSET,
-            dynamo=False, dynamic_axes={INPUT: {0: "batch"}, **{n: {0: "batch"} for n in names}},
+            wrapper,
+            (example,),
+            handle,
+            input_names=[INPUT],
+            output_names=names,
+            opset_version=ONNX_OPSET,
+            dynamo=False,
+            dynamic_axes={INPUT: {0: "batch"}, **{n: {0: "batch"} for n in names}},
         )
     return output
 

@@ -14,8 +14,21 @@ from torch import nn
 NUM_CLASSES = 91  # v0.5 create_mobilenetv1_ssd(91): background + COCO ids 1..90 (some unused)
 ANCHORS_PER_LOCATION = (3, 6, 6, 6, 6, 6)  # TF SSD anchor generator: reduced lowest layer, then 6
 # (channels, stride) of the 13 depthwise-separable blocks after the first 3x3 conv (MobileNet-v1 1.0)
-SEPARABLE_BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1),
-                    (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1))
+SEPARABLE_BLOCKS = (
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
+)
 TAPPED_BLOCKS = (11, 13)  # v0.5 MobileNetV1Base(return_layers=[11, 13]): 19x19x512 and 10x10x1024
 EXTRA_CHANNELS = ((1024, 256, 512), (512, 128, 256), (256, 128, 256), (256, 64, 128))  # in, mid, out
 HEAD_CHANNELS = (512, 1024, 512, 256, 256, 128)
@@ -142,7 +155,8 @@ class SSDMobileNetV1(nn.Module):
         self.backbone = MobileNetV1()
         self.extras = nn.ModuleList(ExtraBlock(*c) for c in EXTRA_CHANNELS)
         self.heads = nn.ModuleList(
-            PredictionHead(c, num_classes, a) for c, a in zip(HEAD_CHANNELS, ANCHORS_PER_LOCATION, strict=True)
+            PredictionHead(c, num_classes, a)
+            for c, a in zip(HEAD_CHANNELS, ANCHORS_PER_LOCATION, strict=True)
         )
 
     def feature_maps(self, image: torch.Tensor) -> list[torch.Tensor]:

@@ -36,7 +36,9 @@ def _affine(tf: Any, x: Any, norm: FrozenAffine, name: str) -> Any:
 
 def _backbone(tf: Any, x: Any, model: SSDMobileNetV1) -> list[Any]:
     stem, *blocks = model.backbone.layers
-    y = tf.nn.relu6(_affine(tf, conv2d(tf, x, stem.conv, "SAME", "Conv2d_0"), stem.norm, "Conv2d_0/BatchNorm"))
+    y = tf.nn.relu6(
+        _affine(tf, conv2d(tf, x, stem.conv, "SAME", "Conv2d_0"), stem.norm, "Conv2d_0/BatchNorm")
+    )
     maps = []
     for index, block in enumerate(blocks, 1):
         name = f"Conv2d_{index}"
@@ -76,17 +78,29 @@ def build_graph_def(model: SSDMobileNetV1) -> Any:
         logits, codes = [], []
         for index, (head, fmap) in enumerate(zip(model.heads, _backbone(tf, x, model), strict=True)):
             n = tf.shape(fmap)[0]
-            logits.append(tf.reshape(conv2d(tf, fmap, head.classification, "VALID", f"BoxPredictor_{index}/Class"),
-                                     [n, -1, head.num_classes]))
-            codes.append(tf.reshape(conv2d(tf, fmap, head.regression, "VALID", f"BoxPredictor_{index}/Box"),
-                                    [n, -1, 4]))
+            logits.append(
+                tf.reshape(
+                    conv2d(tf, fmap, head.classification, "VALID", f"BoxPredictor_{index}/Class"),
+                    [n, -1, head.num_classes],
+                )
+            )
+            codes.append(
+                tf.reshape(
+                    conv2d(tf, fmap, head.regression, "VALID", f"BoxPredictor_{index}/Box"), [n, -1, 4]
+                )
+            )
         logits = tf.identity(tf.concat(logits, axis=1), name="class_logits")
         codes = tf.identity(tf.concat(codes, axis=1), name="box_codes")
         scores = tf.math.sigmoid(logits)[:, :, 1:]  # class 0 is background
         boxes = _decode(tf, codes, ssd_anchors())
         nms = tf.image.combined_non_max_suppression(
-            boxes[:, :, None, :], scores, GRAPH_MAX_PER_CLASS, GRAPH_MAX_DETECTIONS,
-            iou_threshold=GRAPH_IOU_THRESHOLD, score_threshold=GRAPH_SCORE_THRESHOLD, clip_boxes=False,
+            boxes[:, :, None, :],
+            scores,
+            GRAPH_MAX_PER_CLASS,
+            GRAPH_MAX_DETECTIONS,
+            iou_threshold=GRAPH_IOU_THRESHOLD,
+            score_threshold=GRAPH_SCORE_THRESHOLD,
+            clip_boxes=False,
         )
         tf.identity(tf.cast(nms.valid_detections, tf.float32), name="num_detections")
         tf.identity(nms.nmsed_boxes, name="detection_boxes")

@@ -66,8 +66,12 @@ class SSDResNet34Benchmark(Benchmark):
         # The 1200x1200 float32 input is 17.3 MB (86 GB for 5,000 images) and rounding it would change
         # it: the cache keeps the decoded source image (exact, ~0.9 MB) and the QSL resizes and
         # normalizes it when it loads the sample, outside the timed part.
-        recipe = Recipe("coco-source", keep_source, functools.partial(resnet34_float_nchw, size=IMAGE_SIZE),
-                        key={"decoded": "cv2.imread BGR uint8"})
+        recipe = Recipe(
+            "coco-source",
+            keep_source,
+            functools.partial(resnet34_float_nchw, size=IMAGE_SIZE),
+            key={"decoded": "cv2.imread BGR uint8"},
+        )
         return CocoDataset(Path(path), recipe, options)
 
     def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:

@@ -14,8 +14,13 @@ from torch import nn
 NUM_LABELS = 81  # v0.5 SSD_R34(label_num=81): background + 80 COCO categories
 BACKBONE_CHANNELS = 256  # ResNet34 layer3 output
 # v0.5 ssd_r34.py _build_additional_features: (in, mid, out, stride, padding) of the 3x3 conv
-EXTRA_BLOCKS = ((256, 256, 512, 2, 1), (512, 256, 512, 2, 1), (512, 128, 256, 2, 1),
-                (256, 128, 256, 2, 0), (256, 128, 256, 1, 0))
+EXTRA_BLOCKS = (
+    (256, 256, 512, 2, 1),
+    (512, 256, 512, 2, 1),
+    (512, 128, 256, 2, 1),
+    (256, 128, 256, 2, 0),
+    (256, 128, 256, 1, 0),
+)
 HEAD_CHANNELS = (256, 512, 512, 256, 256, 256)  # v0.5 SSD_R34.out_chan
 BOXES_PER_LOCATION = (4, 6, 6, 6, 4, 4)  # v0.5 SSD_R34.num_defaults
 # v0.5 SSD_R34 builds every loc head with strides[0] and every conf head with strides[1] of
@@ -70,7 +75,9 @@ class ResNet34Backbone(nn.Module):
 class ExtraBlock(nn.Module):
     """1x1 conv + ReLU, then a 3x3 conv + ReLU (both with bias, no BN)."""
 
-    def __init__(self, in_channels: int, mid_channels: int, out_channels: int, stride: int, padding: int) -> None:
+    def __init__(
+        self, in_channels: int, mid_channels: int, out_channels: int, stride: int, padding: int
+    ) -> None:
         super().__init__()
         self.reduce = nn.Conv2d(in_channels, mid_channels, 1)
         self.expand = nn.Conv2d(mid_channels, out_channels, 3, stride, padding)
@@ -92,7 +99,8 @@ class SSDResNet34(nn.Module):
         self.backbone = ResNet34Backbone()
         self.extras = nn.ModuleList(ExtraBlock(*spec) for spec in EXTRA_BLOCKS)
         self.loc = nn.ModuleList(
-            nn.Conv2d(c, b * 4, 3, HEAD_STRIDE, 1) for c, b in zip(HEAD_CHANNELS, BOXES_PER_LOCATION, strict=True)
+            nn.Conv2d(c, b * 4, 3, HEAD_STRIDE, 1)
+            for c, b in zip(HEAD_CHANNELS, BOXES_PER_LOCATION, strict=True)
         )
         self.conf = nn.ModuleList(
             nn.Conv2d(c, b * num_labels, 3, HEAD_STRIDE, 1)

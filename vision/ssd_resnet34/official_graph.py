@@ -37,6 +37,8 @@ class OfficialInterface(nn.Module):
         locs, confs = self.model(image)
         boxes = decode_boxes(locs, self.dboxes_xywh)
         scores = torch.softmax(confs, dim=1)[:, 1:]  # [N, 80, A], label 0 is background
-        selected = NonMaxSuppression.apply(boxes, scores, CANDIDATES_PER_LABEL, IOU_THRESHOLD, SCORE_THRESHOLD)
+        selected = NonMaxSuppression.apply(
+            boxes, scores, CANDIDATES_PER_LABEL, IOU_THRESHOLD, SCORE_THRESHOLD
+        )
         top_scores, top_boxes, top_label, _ = top_detections(selected, scores, boxes, MAX_DETECTIONS)
         return top_boxes, top_label + 1, top_scores, locs, confs

@@ -16,7 +16,9 @@ from vision.ssd_resnet34.official_graph import INPUT, OUTPUTS
 
 ONNX_IO = ModelIO(inputs=(INPUT,), outputs=OUTPUTS, layout="NCHW")
 TF_IO = ModelIO(
-    inputs=("image:0",), outputs=("detection_bboxes:0", "detection_classes:0", "detection_scores:0"), layout="NCHW"
+    inputs=("image:0",),
+    outputs=("detection_bboxes:0", "detection_classes:0", "detection_scores:0"),
+    layout="NCHW",
 )
 TORCH_IO = ModelIO(inputs=("image",), outputs=("locs", "confs"), layout="NCHW")
 

@@ -35,8 +35,12 @@ def _conv(tf: Any, x: Any, conv: nn.Conv2d, name: str) -> Any:
 def _block(tf: Any, x: Any, block: BasicBlock, name: str) -> Any:
     shortcut = x
     if block.downsample is not None:
-        shortcut = batch_norm(tf, _conv(tf, x, block.downsample[0], f"{name}/downsample"), block.downsample[1],
-                              f"{name}/downsample/bn")
+        shortcut = batch_norm(
+            tf,
+            _conv(tf, x, block.downsample[0], f"{name}/downsample"),
+            block.downsample[1],
+            f"{name}/downsample/bn",
+        )
     y = tf.nn.relu(batch_norm(tf, _conv(tf, x, block.conv1, f"{name}/conv1"), block.bn1, f"{name}/bn1"))
     y = batch_norm(tf, _conv(tf, y, block.conv2, f"{name}/conv2"), block.bn2, f"{name}/bn2")
     return tf.nn.relu(y + shortcut)
@@ -82,8 +86,13 @@ def build_graph_def(model: SSDResNet34) -> Any:
         boxes = tf.concat([cxcy[..., ::-1] - 0.5 * wh[..., ::-1], cxcy[..., ::-1] + 0.5 * wh[..., ::-1]], -1)
         scores = tf.nn.softmax(tf.transpose(confs, [0, 2, 1]), axis=-1)[:, :, 1:]  # label 0 is background
         nms = tf.image.combined_non_max_suppression(
-            boxes[:, :, None, :], scores, CANDIDATES_PER_LABEL, MAX_DETECTIONS,
-            iou_threshold=IOU_THRESHOLD, score_threshold=SCORE_THRESHOLD, clip_boxes=False,
+            boxes[:, :, None, :],
+            scores,
+            CANDIDATES_PER_LABEL,
+            MAX_DETECTIONS,
+            iou_threshold=IOU_THRESHOLD,
+            score_threshold=SCORE_THRESHOLD,
+            clip_boxes=False,
         )
         tf.identity(nms.nmsed_boxes, name="detection_bboxes")  # (ymin, xmin, ymax, xmax)
         tf.identity(nms.nmsed_classes + 1.0, name="detection_classes")

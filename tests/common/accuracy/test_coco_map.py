@@ -27,9 +27,20 @@ def perfect_payloads(data):
     for index, image in enumerate(data["images"]):
         anns = [a for a in data["annotations"] if a["image_id"] == image["id"]]
         w, h = image["width"], image["height"]
-        boxes = np.array([[a["bbox"][1] / h, a["bbox"][0] / w, (a["bbox"][1] + a["bbox"][3]) / h,
-                           (a["bbox"][0] + a["bbox"][2]) / w] for a in anns]).reshape(-1, 4)
-        payloads[index] = pack_detections(index, boxes, np.ones(len(anns)), np.array([a["category_id"] for a in anns]))
+        boxes = np.array(
+            [
+                [
+                    a["bbox"][1] / h,
+                    a["bbox"][0] / w,
+                    (a["bbox"][1] + a["bbox"][3]) / h,
+                    (a["bbox"][0] + a["bbox"][2]) / w,
+                ]
+                for a in anns
+            ]
+        ).reshape(-1, 4)
+        payloads[index] = pack_detections(
+            index, boxes, np.ones(len(anns)), np.array([a["category_id"] for a in anns])
+        )
     return payloads
 
 
@@ -56,15 +67,25 @@ def test_crafted_detections_equal_pycocotools_called_directly(coco):
         gt = [a for a in data["annotations"] if a["image_id"] == image["id"]]
         if gt and count:  # one detection near a real box, so the score is not zero
             x, y, w, h = gt[0]["bbox"]
-            boxes[0] = [y / image["height"], x / image["width"], (y + h * 0.9) / image["height"],
-                        (x + w) / image["width"]]
+            boxes[0] = [
+                y / image["height"],
+                x / image["width"],
+                (y + h * 0.9) / image["height"],
+                (x + w) / image["width"],
+            ]
             classes[0] = gt[0]["category_id"]
         payloads[index] = pack_detections(index, boxes, scores, classes)
         rows = np.frombuffer(payloads[index], np.float32).reshape(-1, 7)
         for _, ymin, xmin, ymax, xmax, score, label in rows.tolist():
             x0, y0 = xmin * image["width"], ymin * image["height"]
-            reference.append({"image_id": image["id"], "category_id": int(label), "score": score,
-                              "bbox": [x0, y0, xmax * image["width"] - x0, ymax * image["height"] - y0]})
+            reference.append(
+                {
+                    "image_id": image["id"],
+                    "category_id": int(label),
+                    "score": score,
+                    "bbox": [x0, y0, xmax * image["width"] - x0, ymax * image["height"] - y0],
+                }
+            )
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO(str(annotations))
         evaluator = COCOeval(gt, gt.loadRes(reference), iouType="bbox")

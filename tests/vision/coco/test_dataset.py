@@ -14,8 +14,14 @@ from vision.coco.preprocess import mobilenet_uint8_nhwc, read_bgr, resnet34_floa
 
 
 def options(tmp_path, count=None):
-    return DatasetOptions(backend="onnxruntime", layout="NHWC", cache_dir=tmp_path / "cache", workers=1,
-                          count=count, progress=False)
+    return DatasetOptions(
+        backend="onnxruntime",
+        layout="NHWC",
+        cache_dir=tmp_path / "cache",
+        workers=1,
+        count=count,
+        progress=False,
+    )
 
 
 def test_samples_follow_the_order_of_images_in_the_annotation_file(coco_samples, tmp_path):

@@ -45,7 +45,9 @@ def test_batched_nms_equals_the_greedy_loop_for_both_iou_variants():
 
 
 def test_hand_made_overlaps():
-    boxes = torch.tensor([[[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 0.9], [2.0, 2.0, 3.0, 3.0], [0.0, 0.0, 0.5, 1.0]]])
+    boxes = torch.tensor(
+        [[[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 0.9], [2.0, 2.0, 3.0, 3.0], [0.0, 0.0, 0.5, 1.0]]]
+    )
     keep = greedy_nms(boxes, torch.ones(1, 4, dtype=torch.bool), mobilenet_iou, suppressed_above_threshold)
     # box 1 overlaps box 0 at IoU 0.9 (dropped); box 3 at IoU 0.5 (kept, <= 0.6); box 2 is disjoint
     assert keep.tolist() == [[True, False, True, True]]

@@ -19,8 +19,13 @@ from http_server import LocalHTTPServer  # noqa: E402
 
 
 def run(script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(REPO / script), *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHON": sys.executable, **(env or {})})
+    return subprocess.run(
+        ["bash", str(REPO / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHON": sys.executable, **(env or {})},
+    )
 
 
 @pytest.fixture
@@ -62,8 +67,10 @@ def make_archives(coco: Path, root: Path) -> dict[str, str]:
     with zipfile.ZipFile(root / "annotations" / "annotations_trainval2017.zip", "w") as archive:
         archive.write(coco / "annotations" / "instances_val2017.json", "annotations/instances_val2017.json")
     env = {}
-    for key, path in (("VAL", root / "zips" / "val2017.zip"),
-                      ("ANN", root / "annotations" / "annotations_trainval2017.zip")):
+    for key, path in (
+        ("VAL", root / "zips" / "val2017.zip"),
+        ("ANN", root / "annotations" / "annotations_trainval2017.zip"),
+    ):
         env[f"COCO_{key}_ZIP_SIZE"] = str(path.stat().st_size)
         env[f"COCO_{key}_ZIP_MD5"] = hashlib.md5(path.read_bytes()).hexdigest()
     return env

@@ -20,13 +20,21 @@ def test_resized_copy_has_matching_names_and_scaled_boxes(coco_samples, tmp_path
     sizes = {i["id"]: (i["width"], i["height"]) for i in before["images"]}
     old, new = before["annotations"][0], after["annotations"][0]
     w, h = sizes[old["image_id"]]
-    assert new["bbox"] == pytest.approx([old["bbox"][0] * 300 / w, old["bbox"][1] * 200 / h,
-                                         old["bbox"][2] * 300 / w, old["bbox"][3] * 200 / h])
+    assert new["bbox"] == pytest.approx(
+        [
+            old["bbox"][0] * 300 / w,
+            old["bbox"][1] * 200 / h,
+            old["bbox"][2] * 300 / w,
+            old["bbox"][3] * 200 / h,
+        ]
+    )
     assert new["area"] == pytest.approx(old["area"] * 300 / w * 200 / h)
 
 
 def test_command_line_errors_are_one_line(tmp_path, capsys):
     assert main(["--inputs", str(tmp_path), "--outputs", str(tmp_path / "o"), "--size", "300", "300"]) == 2
     assert "instances_val2017.json" in capsys.readouterr().err
-    result = subprocess.run([sys.executable, "-m", "vision.coco.upscale", "-h"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "vision.coco.upscale", "-h"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and "--size" in result.stdout

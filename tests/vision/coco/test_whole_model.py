@@ -21,7 +21,9 @@ from vision.ssd_resnet34.model import SSDResNet34
 BUFFER_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked", ".scale", "/BatchNorm.bias")
 
 
-def build_reference_pickle(path: Path, reference: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+def build_reference_pickle(
+    path: Path, reference: Path, monkeypatch: pytest.MonkeyPatch, legacy: bool = False
+) -> dict:
     """Pickle a module tree whose classes live at the reference's paths (e.g. models.ssd_r34.SSD_R34),
     with the reference's state-dict names and shapes, then make those modules unimportable again."""
     data = json.loads(reference.read_text())
@@ -63,17 +65,22 @@ def build_reference_pickle(path: Path, reference: Path, monkeypatch: pytest.Monk
         sys.modules["models.ssd_r34"].Encoder = encoder_class
         root.encoder = encoder_class()
         root.encoder.dboxes = torch.zeros(15130, 4, dtype=torch.float64)
-    torch.save(root, path)
+    torch.save(root, path, _use_new_zipfile_serialization=not legacy)  # legacy: the 2019 (torch 1.1) format
     for name in created:  # unpickling must not find the reference's code
         monkeypatch.delitem(sys.modules, name, raising=False)
     return values
 
 
-def test_resnet34_pickle_maps_onto_our_names(tmp_path, monkeypatch):
-    values = build_reference_pickle(tmp_path / "resnet34-ssd1200.pytorch", RESNET34_NAMES, monkeypatch)
+@pytest.mark.parametrize("legacy", [False, True])
+def test_resnet34_pickle_maps_onto_our_names(tmp_path, monkeypatch, legacy):
+    values = build_reference_pickle(
+        tmp_path / "resnet34-ssd1200.pytorch", RESNET34_NAMES, monkeypatch, legacy
+    )
     model = load_weights(tmp_path / "resnet34-ssd1200.pytorch", SSDResNet34(), _names(RESNET34_NAMES))
     assert torch.equal(model.backbone.conv1.weight, values["model.layer1.0.weight"])
-    assert torch.equal(model.backbone.layer3[0].downsample[0].weight, values["model.layer2.0.0.downsample.0.weight"])
+    assert torch.equal(
+        model.backbone.layer3[0].downsample[0].weight, values["model.layer2.0.0.downsample.0.weight"]
+    )
     assert torch.equal(model.extras[4].expand.bias, values["additional_blocks.4.2.bias"])
     assert torch.equal(model.conf[5].weight, values["conf.5.weight"])
 
@@ -81,7 +88,9 @@ def test_resnet34_pickle_maps_onto_our_names(tmp_path, monkeypatch):
 def test_mobilenet_pickle_with_slash_names_maps_onto_ours(tmp_path, monkeypatch):
     values = build_reference_pickle(tmp_path / "ssd_mobilenet_v1.pytorch", MOBILENET_NAMES, monkeypatch)
     model = load_weights(tmp_path / "ssd_mobilenet_v1.pytorch", SSDMobileNetV1(), _names(MOBILENET_NAMES))
-    assert torch.equal(model.backbone.layers[1].depthwise_norm.scale, values["backbone.1.depthwise/BatchNorm.scale"])
+    assert torch.equal(
+        model.backbone.layers[1].depthwise_norm.scale, values["backbone.1.depthwise/BatchNorm.scale"]
+    )
     assert torch.equal(model.backbone.layers[0].norm.bias, values["backbone.0.0/BatchNorm.bias"])
     assert torch.equal(model.extras[3].expand.weight, values["extras.3.2.weight"])
     assert torch.equal(model.heads[5].regression.bias, values["predictors.5.regression.bias"])
@@ -102,3 +111,13 @@ def test_our_state_dict_loads_and_a_foreign_file_is_refused(tmp_path):
 
 def _names(path: Path) -> list[str]:
     return [n for n, _, _ in json.loads(path.read_text())["state_dict"]]
+
+
+def test_a_pickle_reaching_for_eval_is_refused(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (eval, ("1 + 1",))
+
+    torch.save({"x": Evil()}, tmp_path / "evil.pytorch")
+    with pytest.raises(UsageError, match="refusing to load builtins.eval"):
+        load_weights(tmp_path / "evil.pytorch", SSDMobileNetV1(), _names(MOBILENET_NAMES))

@@ -15,8 +15,10 @@ from vision.ssd_mobilenet.benchmark import SSDMobileNetBenchmark
 from vision.ssd_mobilenet.export import random_model
 from vision.ssd_mobilenet.tasks import OFFICIAL_IO, TORCH_IO, decode_official
 
-OFFICIAL = ["image_tensor:0"], ["num_detections:0", "detection_boxes:0", "detection_scores:0",
-                                "detection_classes:0"]
+OFFICIAL = (
+    ["image_tensor:0"],
+    ["num_detections:0", "detection_boxes:0", "detection_scores:0", "detection_classes:0"],
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +43,18 @@ def test_torch_onnxruntime_and_tensorflow_agree(mobilenet_files, images):
     ort = make_backend("onnxruntime", 2)
     ort.load(mobilenet_files[".onnx"], raw)
     tf = make_backend("tensorflow", 2)
-    tf.load(mobilenet_files[".pb"], ModelIO(raw.inputs, tuple(f"{n}:0" if ":" not in n else n for n in raw.outputs)))
+    tf.load(
+        mobilenet_files[".pb"],
+        ModelIO(raw.inputs, tuple(f"{n}:0" if ":" not in n else n for n in raw.outputs)),
+    )
     bench = SSDMobileNetBenchmark()
     pt = make_backend("pytorch", 2, load_torch_model=bench.load_torch_model)
     pt.load(mobilenet_files[".pt"], TORCH_IO)
     feeds = {"image_tensor:0": images}
     ort_out, tf_out = ort.predict(feeds), tf.predict(feeds)
-    pt_logits, pt_codes = pt.predict({"image": ((images.astype(np.float32) - 127.5) / 127.5).transpose(0, 3, 1, 2)})
+    pt_logits, pt_codes = pt.predict(
+        {"image": ((images.astype(np.float32) - 127.5) / 127.5).transpose(0, 3, 1, 2)}
+    )
     for out in (ort_out, tf_out):
         np.testing.assert_allclose(out[4], logits.numpy(), atol=2e-4)
         np.testing.assert_allclose(out[5], codes.numpy(), atol=2e-4)
@@ -64,8 +71,12 @@ def test_torch_onnxruntime_and_tensorflow_agree(mobilenet_files, images):
 
 def test_task_packs_official_outputs_and_a_wrong_file_lists_the_expected_names(mobilenet_files, tmp_path):
     task = SSDMobileNetBenchmark().make_task("onnxruntime", mobilenet_files["data"])
-    outputs = [np.array([2.0, 0.0]), np.tile([[0.1, 0.2, 0.3, 0.4]], (2, 100, 1)).astype(np.float32),
-               np.full((2, 100), 0.5, np.float32), np.full((2, 100), 18.0, np.float32)]
+    outputs = [
+        np.array([2.0, 0.0]),
+        np.tile([[0.1, 0.2, 0.3, 0.4]], (2, 100, 1)).astype(np.float32),
+        np.full((2, 100), 0.5, np.float32),
+        np.full((2, 100), 18.0, np.float32),
+    ]
     first, second = task.postprocess(outputs, [5, 6])
     rows = unpack_detections(first)
     assert rows.shape == (2, 7) and rows[0].tolist() == pytest.approx([5, 0.1, 0.2, 0.3, 0.4, 0.5, 18])

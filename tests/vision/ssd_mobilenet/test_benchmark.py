@@ -18,11 +18,20 @@ def test_facts():
 
 
 def run(files, tmp_path, backend, model, scenario, mode):
-    return run_benchmark(RunConfig(
-        benchmark="ssd-mobilenet", backend=backend, scenario=scenario, mode=mode, model=model,
-        dataset_path=files["data"], output=tmp_path / f"{backend}-{scenario}", quick=True,
-        cache_dir=files["cache"], progress=False,
-    ))
+    return run_benchmark(
+        RunConfig(
+            benchmark="ssd-mobilenet",
+            backend=backend,
+            scenario=scenario,
+            mode=mode,
+            model=model,
+            dataset_path=files["data"],
+            output=tmp_path / f"{backend}-{scenario}",
+            quick=True,
+            cache_dir=files["cache"],
+            progress=False,
+        )
+    )
 
 
 @pytest.mark.parametrize("scenario", ["SingleStream", "MultiStream", "Server", "Offline"])

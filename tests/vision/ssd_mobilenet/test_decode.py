@@ -55,6 +55,7 @@ def test_batched_postprocess_equals_the_reference_loop():
 
 
 def test_no_score_above_threshold_gives_no_detection():
-    [(boxes, labels, scores)] = postprocess(torch.full((1, 1917, 91), -5.0), torch.zeros(1, 1917, 4),
-                                            torch.from_numpy(ssd_anchors()))
+    [(boxes, labels, scores)] = postprocess(
+        torch.full((1, 1917, 91), -5.0), torch.zeros(1, 1917, 4), torch.from_numpy(ssd_anchors())
+    )
     assert boxes.shape == (0, 4) and len(labels) == 0 and len(scores) == 0

@@ -41,7 +41,9 @@ class TinyHeads(nn.Module):
         n = image.shape[0]
         maps = [F.interpolate(image, size=(size, size), mode="bilinear") for size in FEATURE_MAPS]
         locs = torch.cat([head(m).reshape(n, 4, -1) for head, m in zip(self.loc, maps, strict=True)], 2)
-        confs = torch.cat([head(m).reshape(n, NUM_LABELS, -1) * 8 for head, m in zip(self.conf, maps, strict=True)], 2)
+        confs = torch.cat(
+            [head(m).reshape(n, NUM_LABELS, -1) * 8 for head, m in zip(self.conf, maps, strict=True)], 2
+        )
         return locs, confs
 
 

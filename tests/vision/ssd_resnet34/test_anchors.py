@@ -9,9 +9,20 @@ from vision.ssd_resnet34.benchmark import REFERENCE_STATE_DICT  # noqa: F401  (s
 
 LEVELS = [  # facts: count, first index, slot sizes (w, h) per level
     (10000, 0, [[0.07, 0.07], [0.10247, 0.10247], [0.098995, 0.049497], [0.049497, 0.098995]]),
-    (3750, 10000, [[0.15, 0.15], [0.222486, 0.222486], [0.212132, 0.106066], [0.106066, 0.212132],
-                   [0.259808, 0.086603], [0.086603, 0.259808]]),
-    (1014, 13750, None), (294, 14764, None),
+    (
+        3750,
+        10000,
+        [
+            [0.15, 0.15],
+            [0.222486, 0.222486],
+            [0.212132, 0.106066],
+            [0.106066, 0.212132],
+            [0.259808, 0.086603],
+            [0.086603, 0.259808],
+        ],
+    ),
+    (1014, 13750, None),
+    (294, 14764, None),
     (36, 15058, [[0.69, 0.69], [0.77479, 0.77479], [0.975807, 0.487904], [0.487904, 0.975807]]),
     (36, 15094, [[0.87, 0.87], [0.955772, 0.955772], [1.0, 0.615183], [0.615183, 1.0]]),
 ]
@@ -28,13 +39,14 @@ def test_15130_default_boxes_and_the_first_one():
 def test_levels_are_slot_major_with_the_reference_sizes():
     boxes = default_boxes_xywh()
     for count, first, sizes in LEVELS:
-        level = boxes[first:first + count]
+        level = boxes[first : first + count]
         if sizes is None:
             continue
         per_slot = count // len(sizes)
         for slot, size in enumerate(sizes):
-            np.testing.assert_allclose(level[slot * per_slot:(slot + 1) * per_slot, 2:], np.tile(size, (per_slot, 1)),
-                                       atol=1e-6)
+            np.testing.assert_allclose(
+                level[slot * per_slot : (slot + 1) * per_slot, 2:], np.tile(size, (per_slot, 1)), atol=1e-6
+            )
     # within a slot: row-major positions, centres (col + 0.5) / 50
     np.testing.assert_allclose(boxes[1, :2], [0.03, 0.01])
     np.testing.assert_allclose(boxes[50, :2], [0.01, 0.03])

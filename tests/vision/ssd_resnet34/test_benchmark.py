@@ -36,8 +36,18 @@ def test_accuracy_of_the_exported_model(resnet34_files, tmp_path):
 
 
 def run(files, model, tmp_path, scenario, mode):
-    return run_benchmark(RunConfig(
-        benchmark="ssd-resnet34", backend="onnxruntime", scenario=scenario, mode=mode, model=model,
-        dataset_path=files["data"], output=tmp_path / scenario, quick=True, count=2,
-        cache_dir=files["cache"], progress=False,
-    ))
+    return run_benchmark(
+        RunConfig(
+            benchmark="ssd-resnet34",
+            backend="onnxruntime",
+            scenario=scenario,
+            mode=mode,
+            model=model,
+            dataset_path=files["data"],
+            output=tmp_path / scenario,
+            quick=True,
+            count=2,
+            cache_dir=files["cache"],
+            progress=False,
+        )
+    )

@@ -46,8 +46,13 @@ def test_iou_keeps_the_unclamped_overlap_quirk():
 def test_batched_postprocess_equals_the_reference_and_is_ascending():
     generator = torch.Generator().manual_seed(4)
     anchors = 600
-    dboxes = torch.cat([torch.rand(anchors, 2, generator=generator),
-                        torch.rand(anchors, 2, generator=generator) * 0.3 + 0.02], dim=1)
+    dboxes = torch.cat(
+        [
+            torch.rand(anchors, 2, generator=generator),
+            torch.rand(anchors, 2, generator=generator) * 0.3 + 0.02,
+        ],
+        dim=1,
+    )
     locs = torch.randn(2, 4, anchors, generator=generator)
     confs = torch.randn(2, 81, anchors, generator=generator) * 2.5
     results = postprocess(locs, confs, dboxes)
