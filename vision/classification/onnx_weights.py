@@ -155,23 +155,33 @@ def read_onnx_layers(model_path: Path) -> list[OnnxLayer]:
 
     depth: dict[str, int] = {}
     layers: list[OnnxLayer] = []
+    absorbed: set[str] = set()  # outputs of the nodes taken into a layer's post-ops
     for position, node in enumerate(graph.node):
         inputs = [depth.get(name, 0) for name in node.input if name and name not in constants]
         before = max(inputs, default=0)
         layer = _weight_layer(node, position, constants) if node.op_type in _WEIGHT_OPS else None
         if layer is not None:
             layer.depth = before
-            _absorb_post_ops(layer, node, consumers, constants)
+            absorbed |= _absorb_post_ops(layer, node, consumers, constants)
             layers.append(layer)
         for name in node.output:
             depth[name] = before + (1 if layer is not None else 0)
+    stray = [node.name or node.output[0] for node in graph.node
+             if node.op_type == "BatchNormalization" and node.output[0] not in absorbed]
+    if stray:
+        raise UsageError(f"--model {model_path}: BatchNormalization {stray[0]} does not directly follow a "
+                         "convolution; this graph layout is not supported by the pytorch loader (use onnxruntime)")
     return sorted(layers, key=lambda lay: (lay.depth, -lay.out_channels, lay.position))
 
 
-def _absorb_post_ops(layer: OnnxLayer, node, consumers: dict[str, list], constants: dict) -> None:
-    """Follow the chain of per-channel constant arithmetic right after ``node`` into ``layer``."""
+def _absorb_post_ops(layer: OnnxLayer, node, consumers: dict[str, list], constants: dict) -> set[str]:
+    """Follow the chain of per-channel constant arithmetic right after ``node`` into ``layer``.
+
+    Returns the outputs of the nodes taken in.
+    """
     channels = layer.out_channels
     output = node.output[0]
+    taken: set[str] = set()
     while len(consumers[output]) == 1:
         nxt = consumers[output][0]
         others = [name for name in nxt.input if name != output]
@@ -192,9 +202,11 @@ def _absorb_post_ops(layer: OnnxLayer, node, consumers: dict[str, list], constan
         else:
             break
         output = nxt.output[0]
+        taken.add(output)
     norms = [value for op, value in layer.post_ops if op == "BatchNormalization"]
     if len(layer.post_ops) == 1 and norms:
         layer.batch_norm = norms[0]
+    return taken
 
 
 def _describe(module: nn.Module) -> str:

@@ -126,6 +126,20 @@ def test_wrong_shapes_name_the_layer(tmp_path: Path) -> None:
         load_onnx_weights(Tiny().weight_units()[:2], path, "Tiny")
 
 
+def test_batch_norm_away_from_a_convolution_is_refused(tmp_path: Path) -> None:
+    path = written_out_graph(tmp_path, np.random.default_rng(2))
+    model = onnx.load(str(path))
+    nodes = list(model.graph.node)
+    conv, norm, relu = nodes[4], nodes[5], nodes[6]  # Conv -> BN -> Relu becomes Conv -> Relu -> BN
+    relu.input[0], relu.output[0] = conv.output[0], "relu_first"
+    norm.input[0], norm.output[0] = "relu_first", "r2"
+    del model.graph.node[:]
+    model.graph.node.extend(nodes[:5] + [relu, norm] + nodes[7:])
+    onnx.save(model, str(path))
+    with pytest.raises(UsageError, match=r"BatchNormalization .* does not directly follow a convolution"):
+        load_onnx_weights(Tiny().weight_units(), path, "Tiny")
+
+
 def test_not_an_onnx_file(tmp_path: Path) -> None:
     path = tmp_path / "junk.onnx"
     path.write_bytes(b"\x00junk" * 10)
