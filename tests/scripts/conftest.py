@@ -27,6 +27,12 @@ def _load_http_server():
 LocalHTTPServer = _load_http_server().LocalHTTPServer
 
 
+@pytest.fixture(scope="session")
+def http_server_class():
+    """tests/support/http_server.py's LocalHTTPServer, for module-scoped servers."""
+    return LocalHTTPServer
+
+
 @pytest.fixture
 def www(tmp_path) -> Path:
     """The folder the local server serves."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -43,6 +44,24 @@ def mirror(server, www):
         (www / relative).parent.mkdir(parents=True, exist_ok=True)
         (www / relative).write_bytes(data)
     return server
+
+
+@pytest.fixture(scope="module")
+def downloaded(tmp_path_factory, run_script, http_server_class) -> Path:
+    """One stand-in download, copied by the tests that only check or change the result."""
+    www = tmp_path_factory.mktemp("www")
+    (www / DATA_ZIP).parent.mkdir(parents=True)
+    (www / DATA_ZIP).write_bytes(DATA_ZIP_BYTES)
+    out = tmp_path_factory.mktemp("downloaded") / "wmt16"
+    with http_server_class(www) as srv:
+        result = run_script("translation/gnmt/download_dataset.sh", "-o", str(out), env=_env(srv))
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def _copy(folder: Path, target: Path) -> Path:
+    shutil.copytree(folder, target)
+    return target
 
 
 def _env(server) -> dict[str, str]:
@@ -95,9 +114,8 @@ def test_dataset_second_run_does_nothing(run_script, mirror, tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
 
 
-def test_verify_names_a_changed_and_a_missing_file_and_exits_1(run_script, mirror, tmp_path):
-    out = tmp_path / "wmt16"
-    assert run_script("translation/gnmt/download_dataset.sh", "-o", str(out), env=_env(mirror)).returncode == 0
+def test_verify_names_a_changed_and_a_missing_file_and_exits_1(run_script, downloaded, tmp_path):
+    out = _copy(downloaded, tmp_path / "wmt16")
     (out / "newstest2014.tok.bpe.32000.de").write_text("changed\n")
     (out / "vocab.bpe.32000.en").unlink()
     result = run_script("translation/gnmt/verify_dataset.sh", "-d", str(out),
@@ -112,9 +130,8 @@ def test_verify_names_a_changed_and_a_missing_file_and_exits_1(run_script, mirro
                              "again\n")
 
 
-def test_verify_with_the_built_in_v05_sums_rejects_stand_in_data(run_script, mirror, tmp_path):
-    out = tmp_path / "wmt16"
-    assert run_script("translation/gnmt/download_dataset.sh", "-o", str(out), env=_env(mirror)).returncode == 0
+def test_verify_with_the_built_in_v05_sums_rejects_stand_in_data(run_script, downloaded):
+    out = downloaded
     result = run_script("translation/gnmt/verify_dataset.sh", "-d", str(out))
     assert result.returncode == 1
     assert "ERROR    newstest2014.tok.bpe.32000.en: md5" in result.stdout

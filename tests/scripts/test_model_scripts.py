@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import tarfile
-from dataclasses import dataclass, field
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,48 +29,86 @@ def _stand_in(name: str, size: int = 300_000) -> bytes:
     return bytes(b ^ (i % 251) for i, b in enumerate(seed[:size]))
 
 
-COVERS = ("vision/resnet50/download_model.sh", "vision/mobilenet/download_model.sh")
 MOBILENET_FROZEN = _stand_in("mobilenet_v1_1.0_224_frozen.pb")
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+SSD_MOBILENET_FROZEN = _stand_in("frozen_inference_graph.pb")
+SSD_RESNET34_PB = _stand_in("resnet34_tf.22.1.pb")
+ZENODO = {"MLPERF_ZENODO_BASE_URL": "record"}  # variable -> mirror folder standing in for its base URL
 
 
 @dataclass(frozen=True)
 class ModelScript:
     script: str
-    base_env: str  # the variable that points the script at a mirror
-    base_suffix: str  # path of the official base URL below the mirror root
-    served: dict[str, bytes]  # mirror path below base -> bytes
+    bases: dict[str, str]  # the variables that point the script at mirrors -> folder on the local server
+    served: dict[str, bytes]  # path on the local server -> bytes; the first is fetched first
     written: dict[str, bytes]  # file in MODEL_DIR -> expected bytes
-    first: str = field(default="")  # the first URL path the script fetches
+
+    @property
+    def first(self) -> str:
+        return next(iter(self.served))
 
 
 SCRIPTS = {
     "resnet50": ModelScript(
-        "vision/resnet50/download_model.sh", "MLPERF_ZENODO_BASE_URL", "record",
-        served={"2592612/files/resnet50_v1.onnx": _stand_in("resnet50_v1.onnx"),
-                "2535873/files/resnet50_v1.pb": _stand_in("resnet50_v1.pb")},
-        written={"resnet50_v1.onnx": _stand_in("resnet50_v1.onnx"), "resnet50_v1.pb": _stand_in("resnet50_v1.pb")},
-        first="2592612/files/resnet50_v1.onnx"),
+        "vision/resnet50/download_model.sh", ZENODO,
+        served={"record/2592612/files/resnet50_v1.onnx": _stand_in("resnet50_v1.onnx"),
+                "record/2535873/files/resnet50_v1.pb": _stand_in("resnet50_v1.pb")},
+        written={"resnet50_v1.onnx": _stand_in("resnet50_v1.onnx"), "resnet50_v1.pb": _stand_in("resnet50_v1.pb")}),
     "mobilenet": ModelScript(
-        "vision/mobilenet/download_model.sh", "MLPERF_ZENODO_BASE_URL", "record",
-        served={"3157894/files/mobilenet_v1_1.0_224.onnx": _stand_in("mobilenet_v1_1.0_224.onnx"),
-                "2269307/files/mobilenet_v1_1.0_224.tgz": _tgz({
+        "vision/mobilenet/download_model.sh", ZENODO,
+        served={"record/3157894/files/mobilenet_v1_1.0_224.onnx": _stand_in("mobilenet_v1_1.0_224.onnx"),
+                "record/2269307/files/mobilenet_v1_1.0_224.tgz": _tgz({
                     "./mobilenet_v1_1.0_224.ckpt.index": b"index",
                     "./mobilenet_v1_1.0_224_frozen.pb": MOBILENET_FROZEN})},
         written={"mobilenet_v1_1.0_224.onnx": _stand_in("mobilenet_v1_1.0_224.onnx"),
-                 "mobilenet_v1_1.0_224_frozen.pb": MOBILENET_FROZEN},
-        first="3157894/files/mobilenet_v1_1.0_224.onnx"),
+                 "mobilenet_v1_1.0_224_frozen.pb": MOBILENET_FROZEN}),
+    "ssd-mobilenet": ModelScript(
+        "vision/ssd_mobilenet/download_model.sh", {**ZENODO, "MLPERF_TF_MODELS_BASE_URL": "tfmodels"},
+        served={"record/3163026/files/ssd_mobilenet_v1_coco_2018_01_28.onnx": _stand_in("ssd.onnx"),
+                "record/3239977/files/ssd_mobilenet_v1.pytorch": _stand_in("ssd.pytorch"),
+                "tfmodels/ssd_mobilenet_v1_coco_2018_01_28.tar.gz": _tgz({
+                    "ssd_mobilenet_v1_coco_2018_01_28/model.ckpt.index": b"index",
+                    "ssd_mobilenet_v1_coco_2018_01_28/frozen_inference_graph.pb": SSD_MOBILENET_FROZEN})},
+        written={"ssd_mobilenet_v1_coco_2018_01_28.onnx": _stand_in("ssd.onnx"),
+                 "ssd_mobilenet_v1.pytorch": _stand_in("ssd.pytorch"),
+                 "ssd_mobilenet_v1_coco_2018_01_28.pb": SSD_MOBILENET_FROZEN}),
+    "ssd-resnet34": ModelScript(
+        "vision/ssd_resnet34/download_model.sh", ZENODO,
+        served={"record/3228411/files/resnet34-ssd1200.onnx": _stand_in("resnet34-ssd1200.onnx"),
+                "record/3236545/files/resnet34-ssd1200.pytorch": _stand_in("resnet34-ssd1200.pytorch"),
+                "record/3345892/files/tf_ssd_resnet34_22.1.zip": _zip({
+                    "tf_ssd_resnet34_22.1/resnet34_tf.22.1.pb": SSD_RESNET34_PB,
+                    "tf_ssd_resnet34_22.1/README": b"readme"})},
+        written={"resnet34-ssd1200.onnx": _stand_in("resnet34-ssd1200.onnx"),
+                 "resnet34-ssd1200.pytorch": _stand_in("resnet34-ssd1200.pytorch"),
+                 "resnet34_tf.22.1.pb": SSD_RESNET34_PB}),
 }
+COVERS = ("vision/resnet50/download_model.sh", "vision/mobilenet/download_model.sh",
+          "vision/ssd_mobilenet/download_model.sh", "vision/ssd_resnet34/download_model.sh")
 
 
 def _serve(www: Path, spec: ModelScript) -> None:
     for relative, data in spec.served.items():
-        path = www / spec.base_suffix / relative
+        path = www / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
 
 
 def _env(server, spec: ModelScript) -> dict[str, str]:
-    return {spec.base_env: f"{server.base_url}/{spec.base_suffix}"}
+    return {variable: f"{server.base_url}/{folder}" for variable, folder in spec.bases.items()}
+
+
+def test_covers_names_the_scripts_of_the_table():
+    assert sorted(COVERS) == sorted(spec.script for spec in SCRIPTS.values())
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
@@ -104,7 +143,7 @@ def test_truncated_download_is_resumed(run_script, name, server, www, tmp_path):
     server.cut(after_bytes=50_000)  # and this run's connection drops once more
     result = run_script(spec.script, "-o", str(out), env=_env(server, spec))
     assert result.returncode == 0, result.stderr
-    first_url = f"/{spec.base_suffix}/{spec.first}"
+    first_url = f"/{spec.first}"
     assert server.requests[:2] == [(first_url, "bytes=100000-"), (first_url, "bytes=150000-")]
     for file, data in spec.written.items():
         assert (out / file).read_bytes() == data, file
@@ -129,7 +168,7 @@ def test_missing_file_on_the_mirror_fails_clearly_and_leaves_no_complete_looking
         run_script, name, server, www, tmp_path):
     spec = SCRIPTS[name]
     _serve(www, spec)
-    (www / spec.base_suffix / spec.first).unlink()
+    (www / spec.first).unlink()
     out = tmp_path / "models"
     result = run_script(spec.script, "-o", str(out), env=_env(server, spec))
     assert result.returncode == 1
@@ -149,3 +188,25 @@ def test_mobilenet_tgz_without_the_frozen_graph_is_refused(run_script, server, w
     assert result.stderr.strip().endswith("holds no mobilenet_v1_1.0_224_frozen.pb; delete it and run again")
     assert not (out / "mobilenet_v1_1.0_224_frozen.pb").exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".extract")]
+
+
+def test_ssd_mobilenet_tarball_without_the_frozen_graph_is_refused(run_script, server, www, tmp_path):
+    spec = SCRIPTS["ssd-mobilenet"]
+    _serve(www, spec)
+    (www / "tfmodels/ssd_mobilenet_v1_coco_2018_01_28.tar.gz").write_bytes(_tgz({"other/x.pb": b"x"}))
+    out = tmp_path / "models"
+    result = run_script(spec.script, "-o", str(out), env=_env(server, spec))
+    assert result.returncode == 1
+    assert "lacks ssd_mobilenet_v1_coco_2018_01_28/frozen_inference_graph.pb or is corrupt" in result.stderr
+    assert not (out / "ssd_mobilenet_v1_coco_2018_01_28.pb").exists()
+
+
+def test_ssd_resnet34_zip_without_the_graph_is_refused(run_script, server, www, tmp_path):
+    spec = SCRIPTS["ssd-resnet34"]
+    _serve(www, spec)
+    (www / "record/3345892/files/tf_ssd_resnet34_22.1.zip").write_bytes(_zip({"README": b"x"}))
+    out = tmp_path / "models"
+    result = run_script(spec.script, "-o", str(out), env=_env(server, spec))
+    assert result.returncode == 1
+    assert "tf_ssd_resnet34_22.1.zip has no resnet34_tf.22.1.pb" in result.stderr
+    assert not (out / "resnet34_tf.22.1.pb").exists() and not list(out.glob(".extract*"))
