@@ -8,6 +8,7 @@ has waited ``batch_timeout_ms``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import threading
@@ -32,15 +33,14 @@ def null_postprocess(outputs: Sequence[np.ndarray], indices: Sequence[int]) -> l
 
 def respond(ids: Sequence[int], payloads: Sequence[bytes]) -> None:
     """Hand one payload per query sample to LoadGen; the buffer lives until LoadGen has copied it."""
-    buffer = np.frombuffer(b"".join(payloads), dtype=np.uint8) if payloads else np.empty(0, np.uint8)
-    base = buffer.ctypes.data
-    responses = []
-    offset = 0
-    for sample_id, payload in zip(ids, payloads, strict=True):
-        size = len(payload)
-        responses.append(lg.QuerySampleResponse(sample_id, base + offset if size else 0, size))
-        offset += size
-    lg.QuerySamplesComplete(responses)
+    if len(ids) != len(payloads):
+        raise ValueError(f"{len(payloads)} payloads for {len(ids)} samples")
+    blob = b"".join(payloads)
+    base = np.frombuffer(blob, dtype=np.uint8).ctypes.data if blob else 0
+    sizes = list(map(len, payloads))
+    response = lg.QuerySampleResponse
+    lg.QuerySamplesComplete([response(sample_id, base + offset if size else 0, size) for sample_id, offset, size
+                             in zip(ids, itertools.accumulate(sizes, initial=0), sizes, strict=False)])
 
 
 class Failure:
@@ -76,7 +76,7 @@ class BatchRunner:
         payloads: list[bytes] | None = None
         if self.failure.error is None:
             try:
-                feeds = self.task.collate(self.qsl.get(indices))
+                feeds = self.task.collate(self.qsl.batch(indices))
                 outputs = self.backend.predict(feeds)
                 payloads = self.postprocess(outputs, indices)
                 if len(payloads) != len(ids):
@@ -88,27 +88,29 @@ class BatchRunner:
 
 
 class SystemUnderTest:
-    """Base: owns the LoadGen SUT handle."""
+    """Base: owns the LoadGen SUT handle (LoadGen's fast form: the issue callback gets plain id and index
+    lists, no QuerySample object per sample)."""
 
     def __init__(self, run_batch: BatchRunner) -> None:
         self.run_batch = run_batch
-        self.handle = lg.ConstructSUT(self.issue, self.flush)
+        self.handle = lg.ConstructFastSUT(self.issue, self.flush)
 
-    def issue(self, query_samples: list) -> None:
+    def issue(self, ids: list[int], indices: list[int]) -> None:
+        """LoadGen's query: the response ids and the QSL indices of its samples."""
         raise NotImplementedError
 
     def flush(self) -> None:
         """Nothing is held back by default."""
 
     def stop(self) -> None:
-        lg.DestroySUT(self.handle)
+        lg.DestroyFastSUT(self.handle)
 
 
 class SingleStreamSUT(SystemUnderTest):
     """One sample at a time, run inline in LoadGen's issue thread."""
 
-    def issue(self, query_samples: list) -> None:
-        self.run_batch([q.id for q in query_samples], [q.index for q in query_samples])
+    def issue(self, ids: list[int], indices: list[int]) -> None:
+        self.run_batch(ids, indices)
 
 
 class WorkerPool:
@@ -150,9 +152,7 @@ class QuerySplittingSUT(SystemUnderTest):
                 return None
         return lambda: self.run_batch(*item)
 
-    def issue(self, query_samples: list) -> None:
-        ids = [q.id for q in query_samples]
-        indices = [q.index for q in query_samples]
+    def issue(self, ids: list[int], indices: list[int]) -> None:
         order = self._batch_order(indices)
         if order is not None:
             ids = [ids[i] for i in order]
@@ -164,14 +164,16 @@ class QuerySplittingSUT(SystemUnderTest):
             self._ready.notify_all()
 
     def _batch_order(self, indices: list[int]) -> list[int] | None:
-        """Group similar samples (e.g. sentence lengths) when the task offers a sort key."""
+        """Group similar samples (e.g. sentence lengths) when the task offers a sort key; otherwise make
+        batches of consecutive rows of the QSL's slabs (views, not copies), where the samples are in one."""
         if len(indices) <= self.max_batchsize:
             return None
-        samples = self.run_batch.qsl.get(indices)
-        keys = [self.run_batch.task.sort_key(s) for s in samples]
-        if any(k is None for k in keys):
-            return None
-        return sorted(range(len(indices)), key=keys.__getitem__)
+        task, qsl = self.run_batch.task, self.run_batch.qsl
+        if type(task).sort_key is not Task.sort_key:
+            keys = [task.sort_key(s) for s in qsl.get(indices)]
+            if all(k is not None for k in keys):
+                return sorted(range(len(indices)), key=keys.__getitem__)
+        return qsl.slab_order(indices)
 
     def stop(self) -> None:
         with self._ready:
@@ -194,10 +196,10 @@ class ServerSUT(SystemUnderTest):
         self._flushing = False
         self._pool = WorkerPool(workers, self._take)
 
-    def issue(self, query_samples: list) -> None:
+    def issue(self, ids: list[int], indices: list[int]) -> None:
         now = time.monotonic()
         with self._ready:
-            self._pending.extend((q.id, q.index, now) for q in query_samples)
+            self._pending.extend(zip(ids, indices, itertools.repeat(now, len(ids)), strict=True))
             self._ready.notify()
 
     def flush(self) -> None:
