@@ -67,7 +67,9 @@ def checkpoint_prefix(path: Path) -> Path:
 
 
 def _tensorflow():
+    """TensorFlow for checkpoint I/O only: quiet, and without oneDNN (no TF math runs here)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # also silences its start-up banner on stderr
     import tensorflow as tf
 
     return tf
