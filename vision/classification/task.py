@@ -29,8 +29,12 @@ class ClassificationTask(Task):
         self.io = io
         self._input = io.inputs[0]
 
-    def collate(self, samples: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-        batch = samples[0][np.newaxis] if len(samples) == 1 else np.stack(samples)
+    def collate(self, samples: Sequence[np.ndarray] | np.ndarray) -> dict[str, np.ndarray]:
+        """The batch: as it is when the QSL hands over consecutive rows of its block (a view), else stacked."""
+        if isinstance(samples, np.ndarray):
+            batch = samples
+        else:
+            batch = samples[0][np.newaxis] if len(samples) == 1 else np.stack(samples)
         return {self._input: batch}
 
     def postprocess(self, outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:

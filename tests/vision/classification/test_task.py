@@ -30,3 +30,5 @@ def test_collate_stacks_and_keeps_single_samples_without_copy() -> None:
     assert batch.shape == (3, 3, 4, 4) and batch[2, 0, 0, 0] == 2
     single = task.collate(samples[:1])["input_tensor:0"]
     assert single.shape == (1, 3, 4, 4) and np.shares_memory(single, samples[0])
+    block = np.stack(samples)
+    assert task.collate(block[1:3])["input_tensor:0"].base is block  # rows of the QSL's block: no copy

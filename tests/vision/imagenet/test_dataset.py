@@ -12,6 +12,7 @@ import pytest
 
 from common.benchmark import DatasetOptions
 from common.errors import UsageError
+from common.qsl import as_slab
 from vision.imagenet.dataset import ImageNetDataset
 from vision.imagenet.preprocess import Preprocessing, crop_file, scale_to_unit_range, subtract_means
 from vision.imagenet.val_map import read_val_map
@@ -42,6 +43,13 @@ def test_samples_are_normalized_images_in_val_map_order(imagenet_samples: Path, 
     np.testing.assert_array_equal(samples[0], expected)
     nhwc = ImageNetDataset(imagenet_samples, RESNET, options(tmp_path / "cache", "NHWC")).load([4])[0]
     np.testing.assert_array_equal(nhwc, expected.transpose(1, 2, 0))
+
+
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+def test_samples_are_rows_of_one_block_the_qsl_keeps_in_place(imagenet_samples, tmp_path, layout) -> None:
+    samples = ImageNetDataset(imagenet_samples, RESNET, options(tmp_path, layout)).load([3, 1, 2])
+    block = as_slab(samples)
+    assert block is not None and block.flags.c_contiguous and all(s.base is block for s in samples)
 
 
 def test_count_takes_the_first_samples(imagenet_samples: Path, tmp_path: Path) -> None:
