@@ -20,6 +20,8 @@ from common.errors import UsageError
 from vision.coco.annotations import CocoIndex, load_index
 from vision.coco.preprocess import read_bgr
 
+CACHE_VERSION = 1  # bump when the code that fills the cache changes what it writes
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -53,7 +55,12 @@ class CocoDataset(Dataset):
         self.images = images
         self.recipe = recipe
         self.options = options
-        key = {"recipe": recipe.name, "dataset": str(self.index.root.resolve()), **recipe.key}
+        key = {
+            "recipe": recipe.name,
+            "dataset": str(self.index.root.resolve()),
+            "version": CACHE_VERSION,
+            **recipe.key,
+        }
         self.cache = cache_folder(Path(options.cache_dir), recipe.name, key)
         self._compute = functools.partial(_compute, self.index.root, recipe.cached)
 

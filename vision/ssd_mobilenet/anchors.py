@@ -30,14 +30,21 @@ def layer_specs(layers: int = len(FEATURE_MAPS)) -> list[list[tuple[float, float
 
 
 def ssd_anchors(feature_maps: tuple[int, ...] = FEATURE_MAPS) -> np.ndarray:
-    """Anchors ``[sum(H*W*A), 4]`` float32 as [ymin, xmin, ymax, xmax]."""
+    """Anchors ``[sum(H*W*A), 4]`` float32 as [ymin, xmin, ymax, xmax].
+
+    float32 arithmetic in the order of TF's ``tile_anchors`` (the scales are Python floats first).
+    """
+    f32 = np.float32
     levels = []
     for size, slots in zip(feature_maps, layer_specs(len(feature_maps)), strict=True):
-        centers = (np.arange(size, dtype=np.float64) + 0.5) / size
+        scales = np.array([s for s, _ in slots], dtype=f32)
+        ratio_sqrts = np.sqrt(np.array([r for _, r in slots], dtype=f32))
+        heights, widths = scales / ratio_sqrts, scales * ratio_sqrts
+        stride = f32(1.0) / f32(size)
+        centers = np.arange(size, dtype=f32) * stride + f32(0.5) * stride
         cy, cx = np.meshgrid(centers, centers, indexing="ij")
-        heights = np.array([s / math.sqrt(r) for s, r in slots])
-        widths = np.array([s * math.sqrt(r) for s, r in slots])
         cy, cx = cy.reshape(-1, 1), cx.reshape(-1, 1)  # positions, then slots fastest
-        boxes = np.stack([cy - heights / 2, cx - widths / 2, cy + heights / 2, cx + widths / 2], axis=-1)
+        half_h, half_w = f32(0.5) * heights, f32(0.5) * widths
+        boxes = np.stack([cy - half_h, cx - half_w, cy + half_h, cx + half_w], axis=-1)
         levels.append(boxes.reshape(-1, 4))
     return np.concatenate(levels).astype(np.float32)
