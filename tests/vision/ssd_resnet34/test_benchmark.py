@@ -51,3 +51,14 @@ def run(files, model, tmp_path, scenario, mode):
             progress=False,
         )
     )
+
+
+def test_bad_backend_and_export_suffix_are_clear_errors(tmp_path):
+    from common.errors import UsageError
+
+    bench = get_benchmark("ssd-resnet34")
+    with pytest.raises(UsageError, match="--backend tflite"):
+        bench.make_task("tflite", tmp_path)
+    with pytest.raises(UsageError, match=r"\.onnx, \.pb or \.pt"):
+        bench.export_model(tmp_path / "model.tflite")
+    assert not (tmp_path / "model.tflite").exists()
