@@ -66,6 +66,8 @@ def export_onnx(model: SSDResNet34, output: Path) -> Path:
 def export_model(output: Path, seed: int = 0) -> Path:
     """Write ``output`` by its suffix: ``.onnx``, ``.pb`` (TF frozen graph) or ``.pt`` (our state dict)."""
     output = Path(output)
+    if output.suffix not in (".onnx", ".pb", ".pt", ".pth"):
+        raise UsageError(f"--output {output}: choose a .onnx, .pb or .pt file name")
     model = random_model(seed)
     if output.suffix == ".onnx":
         return export_onnx(model, output)
@@ -73,8 +75,6 @@ def export_model(output: Path, seed: int = 0) -> Path:
         from vision.ssd_resnet34.tf_graph import export_frozen_graph
 
         return export_frozen_graph(model, output)
-    if output.suffix in (".pt", ".pth"):
-        with atomic_open(output, "wb") as handle:
-            torch.save(model.state_dict(), handle)
-        return output
-    raise UsageError(f"--output {output}: choose a .onnx, .pb or .pt file name")
+    with atomic_open(output, "wb") as handle:  # .pt / .pth
+        torch.save(model.state_dict(), handle)
+    return output
