@@ -51,7 +51,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         throughput = f"{value:,.1f}/s" if value is not None and "per second" in row["metric"] else "n/a"
         p99 = f"{row['p99_ms']:.1f}" if row["p99_ms"] is not None else "n/a"
         accuracy = "n/a" if row["accuracy"] is None else f"{row['accuracy']:.3f}{row['unit']}"
-        accuracy = f"{accuracy} ({row['target']:g}{row['unit']})"
+        accuracy = f"{accuracy}* ({row['target']:g}{row['unit']})"
         state = "VALID" if row["loadgen_valid"] else "INVALID"
         lines.append(f"{row['benchmark']:<14} {row['backend']:<12} {throughput:>16} {p99:>9} {accuracy:>26} "
                      f"{state:>8} {row['seconds']:>7.1f}")
@@ -87,6 +87,7 @@ def run_quickstart(output: Path, scenario: str = "Offline", only: list[str] | No
     print("\nQuick start: every benchmark on its SYNTHETIC sample data with RANDOM weights, quick mode.")
     print("These figures show that the pipeline works; they are no quality or submission results.\n")
     print(table)
+    print("* synthetic data and random weights: the accuracy only shows that scoring works")
     print(f"\ntotal {minutes:.1f} min; details in {output}/<benchmark>/results.json")
     atomic_write_text(output / "quickstart.json", json.dumps(rows, indent=2) + "\n")
     return 1 if any(r.get("error") for r in rows) else 0

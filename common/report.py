@@ -160,12 +160,20 @@ def format_summary(results: dict[str, Any]) -> str:
         if a["value"] is None:
             lines.append(f"  {'accuracy':<32}: {a['note']}")
         else:
+            caveat = _quality_caveat(results)
             lines.append(f"  {a['metric']:<32}: {a['value']:.3f}{a['unit']} vs target {a['target']:g}{a['unit']} "
-                         f"-> {_mark(a['passed'])} ({a['samples']} samples)")
+                         f"-> {_mark(a['passed'])} ({a['samples']} samples{caveat})")
     for note in check["notes"]:
         lines.append(f"  note: {note}")
     lines.append(f"  results: {results['results_file']}")
     return "\n".join(lines)
+
+
+def _quality_caveat(results: dict[str, Any]) -> str:
+    """Said next to every accuracy figure that is no quality result."""
+    why = [w for w, flag in (("synthetic data", results["synthetic_data"]),
+                             ("random weights", results["random_weights"])) if flag]
+    return f"; NOT a quality result: {' and '.join(why)}" if why else ""
 
 
 def _figure(metric: str, value: float | None) -> str:
