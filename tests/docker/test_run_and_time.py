@@ -191,3 +191,26 @@ def test_local_quick_run_end_to_end_on_sample_data(name, sample_data, model_dirs
     assert log == result.stdout
     assert f"results: {out / bench.info.default_backend / 'Offline' / 'results.json'}" in log
     assert re.search(rf"\ntotal wall time: \d+s \(\d\d:\d\d:\d\d\), exit status {expected_status}\n$", log)
+
+
+def test_local_run_of_several_scenarios_ends_with_all_their_summaries(sample_data, tmp_path):
+    """The null backend needs no model: two scenarios, each in its folder, then one summary per scenario."""
+    out = tmp_path / "out"
+    env = {"DATA_DIR": str(sample_data["resnet50"]), "MODEL_DIR": str(tmp_path), "MLPERF_PYTHON": sys.executable,
+           "MLPERF_REF_CACHE": str(tmp_path / "cache")}
+    result = run("resnet50", "--local", "--backend", "null", "--scenario", "SingleStream,Offline", "--quick",
+                 "--count", "2", "--output", str(out), env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for scenario in ("SingleStream", "Offline"):
+        assert json.loads((out / "null" / scenario / "results.json").read_text())["scenario"] == scenario
+    tail = result.stdout.split("=== summary of all scenarios ===\n", 1)[1]
+    assert tail.index("| SingleStream\n") < tail.index("| Offline\n")
+    assert f"results: {out / 'null' / 'Offline' / 'results.json'}" in tail
+
+
+def test_local_run_without_the_model_file_names_the_download_script(sample_data, tmp_path):
+    env = {"DATA_DIR": str(sample_data["resnet50"]), "MODEL_DIR": str(tmp_path), "MLPERF_PYTHON": sys.executable}
+    result = run("resnet50", "--local", "--output", str(tmp_path / "out"), env=env)
+    assert result.returncode == 2
+    assert (f"error: model {tmp_path}/resnet50_v1.onnx not found: download it with the benchmark's "
+            "download_model.sh into MODEL_DIR, or pass --model NAME") in result.stdout
