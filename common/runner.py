@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import mlperf_loadgen as lg
+from tqdm import tqdm
 
 from common import report
 from common.accuracy.log import read_accuracy_log
@@ -16,10 +17,11 @@ from common.backends import check_precision, make_backend
 from common.backends.base import Backend
 from common.benchmark import AccuracyReport, Benchmark, DatasetOptions, Task
 from common.errors import UsageError
+from common.progress import progress_enabled
 from common.qsl import SampleLibrary
 from common.registry import get_benchmark
 from common.settings import SCENARIOS, Overrides, build_settings, latency_bound_ms, latency_percentile
-from common.sut import BatchRunner, Failure, make_sut, null_postprocess
+from common.sut import BatchRunner, Failure, Postprocess, make_sut, null_postprocess
 
 MODES = ("performance", "accuracy", "both")
 QUICK_QUERIES = 32  # queries of a --quick SingleStream, MultiStream or Server run
@@ -170,6 +172,10 @@ def run_phase(session: Session, phase: str) -> dict[str, Any]:
 
     failure = Failure(cfg.fail_fast)
     postprocess = null_postprocess if cfg.backend == "null" else session.task.postprocess
+    bar = None
+    if phase == "accuracy" and progress_enabled(cfg.progress):  # an accuracy pass can take hours
+        bar = tqdm(total=len(dataset), desc=f"{session.bench.info.name} accuracy", unit="sample", leave=False)
+        postprocess = _counting(postprocess, bar)
     qsl = SampleLibrary(dataset, settings.performance_sample_count_override)
     run_batch = BatchRunner(qsl, session.task, session.backend, postprocess, failure)
     sut = make_sut(cfg.scenario, run_batch, cfg.max_batchsize, cfg.workers, cfg.batch_timeout_ms)
@@ -179,6 +185,8 @@ def run_phase(session: Session, phase: str) -> dict[str, Any]:
     finally:
         sut.stop()
         qsl.destroy()
+        if bar is not None:
+            bar.close()
     seconds = time.perf_counter() - started
     error = qsl.error or failure.error
     if error is not None:
@@ -199,6 +207,17 @@ def run_phase(session: Session, phase: str) -> dict[str, Any]:
     else:
         result["loadgen"] = report.loadgen_result(outdir, result["latency_bound_ms"])
     return result
+
+
+def _counting(postprocess: Postprocess, bar: tqdm) -> Postprocess:
+    """The same post-processing, advancing a progress bar by each batch's samples."""
+
+    def counted(outputs, indices):
+        payloads = postprocess(outputs, indices)
+        bar.update(len(indices))
+        return payloads
+
+    return counted
 
 
 def _score(session: Session, outdir: Path) -> dict[str, Any]:
