@@ -27,13 +27,13 @@ def as_slab(samples: Sequence[Any]) -> np.ndarray | None:
     first = samples[0]
     if any(s.shape != first.shape or s.dtype != first.dtype for s in samples):
         return None
-    base = first.base
-    if (isinstance(base, np.ndarray) and base.flags.c_contiguous and base.shape == (len(samples), *first.shape)
-            and base.dtype == first.dtype):
-        start, step = base.ctypes.data, first.nbytes
+    base = first.base  # numpy points a view at the array that owns the memory
+    if isinstance(base, np.ndarray) and base.flags.c_contiguous and base.dtype == first.dtype:
+        start, step = first.ctypes.data, first.nbytes
         if all(s.base is base and s.flags.c_contiguous and s.ctypes.data == start + k * step
                for k, s in enumerate(samples)):
-            return base
+            offset = (start - base.ctypes.data) // first.itemsize
+            return base.reshape(-1)[offset:offset + len(samples) * first.size].reshape(len(samples), *first.shape)
     return np.stack(samples)
 
 

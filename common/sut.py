@@ -39,8 +39,9 @@ def respond(ids: Sequence[int], payloads: Sequence[bytes]) -> None:
     base = np.frombuffer(blob, dtype=np.uint8).ctypes.data if blob else 0
     sizes = list(map(len, payloads))
     response = lg.QuerySampleResponse
-    lg.QuerySamplesComplete([response(sample_id, base + offset if size else 0, size) for sample_id, offset, size
-                             in zip(ids, itertools.accumulate(sizes, initial=0), sizes, strict=False)])
+    offsets = itertools.accumulate(sizes, initial=0)
+    lg.QuerySamplesComplete([response(sample_id, base + offset if size else 0, size)
+                             for sample_id, offset, size in zip(ids, offsets, sizes, strict=False)])
 
 
 class Failure:

@@ -1,0 +1,130 @@
+"""Row 5: ImageNet preprocessing into the cache, ours on all cores against a v0.5-kind baseline.
+
+The baseline does what the v0.5 reference's ``pre_process_vgg`` and cache do: one process, one image at a
+time, decode, resize, crop, float32 mean subtraction, NCHW, one float32 .npy per image. Ours is
+``vision.imagenet.dataset.ImageNetDataset`` filling a cold cache (uint8 crops, one process per core);
+the float conversion happens when the QSL loads a batch, outside the timed part of a run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from bench.rows import Row, compared
+from common.atomic import atomic_write_text
+from common.benchmark import DatasetOptions
+from vision.imagenet.dataset import ImageNetDataset
+from vision.imagenet.preprocess import decode_rgb, resize_and_crop, subtract_means
+from vision.imagenet.samples import SIZES, synthetic_image
+from vision.imagenet.val_map import VAL_MAP
+from vision.resnet50.benchmark import ResNet50Benchmark
+
+SPEED_GOAL = ">= 4"  # issue 7: at least 4x the v0.5 kind's images/s
+BYTES_GOAL = "<= 0.25"  # issue 7: at most a quarter of its bytes per cached sample
+JPEG_QUALITY = 90
+
+
+def write_images(folder: Path, count: int) -> Path:
+    """``count`` synthetic JPEGs (the sample set's mix of sizes, repeated with new content) + val_map.txt."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"bench_{i:06d}.JPEG" for i in range(count)]
+    for i, name in enumerate(names):
+        if not (folder / name).exists():
+            width, height, gray = SIZES[i % len(SIZES)]
+            cv2.imwrite(
+                str(folder / name),
+                synthetic_image(1000 + i, width, height, gray),
+                [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY],
+            )
+    atomic_write_text(folder / VAL_MAP, "".join(f"{name} 0\n" for name in names))
+    return folder
+
+
+def baseline(folder: Path, names: list[str], output: Path) -> tuple[float, tuple[float, int]]:
+    """v0.5 kind: single-threaded float32 NCHW .npy per image; returns (images/s, bytes per sample)."""
+    shutil.rmtree(output, ignore_errors=True)
+    output.mkdir(parents=True)
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    interpolation = ResNet50Benchmark.preprocessing.interpolation
+    try:
+        started = time.perf_counter()
+        for name in names:
+            crop = resize_and_crop(decode_rgb(folder / name), interpolation)
+            image = subtract_means(crop[np.newaxis])[0].transpose(2, 0, 1)
+            np.save(output / f"{name}.npy", image)
+        seconds = time.perf_counter() - started
+    finally:
+        cv2.setNumThreads(threads)
+    return len(names) / seconds, _bytes_per_file(output, len(names))
+
+
+def ours(folder: Path, count: int, cache: Path, workers: int) -> tuple[float, tuple[float, int]]:
+    """ImageNetDataset filling a cold cache on ``workers`` processes; (images/s, bytes per sample)."""
+    shutil.rmtree(cache, ignore_errors=True)
+    options = DatasetOptions(
+        backend="onnxruntime",
+        layout="NCHW",
+        cache_dir=cache,
+        workers=workers,
+        progress=False,
+        purpose="performance",
+    )
+    dataset = ImageNetDataset(folder, ResNet50Benchmark.preprocessing, options)
+    started = time.perf_counter()
+    dataset.crops(list(range(count)))
+    seconds = time.perf_counter() - started
+    return count / seconds, _bytes_per_file(dataset.cache_dir, count)
+
+
+def _bytes_per_file(folder: Path, count: int) -> tuple[float, int]:
+    """(mean .npy file size, array bytes of one cached sample)."""
+    files = sorted(folder.rglob("*.npy"))
+    return sum(f.stat().st_size for f in files) / count, int(np.load(files[0], mmap_mode="r").nbytes)
+
+
+def preprocess_rows(root: Path, count: int) -> list[Row]:
+    """Speed and bytes per cached sample, ours against the baseline, on ``count`` images."""
+    folder = write_images(root / "images", count)
+    names = [f"bench_{i:06d}.JPEG" for i in range(count)]
+    workers = os.cpu_count() or 1
+    base_speed, base_bytes = baseline(folder, names, root / "baseline-cache")
+    our_speed, our_bytes = ours(folder, count, root / "cache", workers)
+    one_process, _ = ours(folder, count, root / "cache", 1)  # in-process, for comparison
+    command = (
+        f"python bench/run.py --only preprocess --images {count} (ImageNetDataset.crops on a cold cache)"
+    )
+    name = f"ImageNet preprocessing, {count} JPEGs, {workers} processes vs 1"
+    return [
+        compared(
+            "5 preprocessing",
+            name + " (speed)",
+            our_speed,
+            base_speed,
+            "images/s",
+            "v0.5 kind, 1 thread, float32",
+            SPEED_GOAL,
+            command=command,
+            note=f"ours in one process (no pool start-up): {one_process:,.0f} images/s",
+            details={"one_process_images_per_s": one_process},
+        ),
+        compared(
+            "5 preprocessing",
+            name + " (bytes per cached sample)",
+            our_bytes[1],
+            base_bytes[1],
+            "bytes",
+            "v0.5 kind float32 NCHW",
+            BYTES_GOAL,
+            command=command,
+            note=f"array bytes; the .npy files are {our_bytes[0]:,.0f} vs {base_bytes[0]:,.0f} bytes "
+            "(a header each)",
+            details={"file_bytes": our_bytes[0], "baseline_file_bytes": base_bytes[0]},
+        ),
+    ]

@@ -1,0 +1,45 @@
+"""bench/run.py as a command: the preprocessing rows end to end, and clear errors for bad options."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parents[2] / "bench" / "run.py"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=180)
+
+
+def test_preprocess_rows_write_table_and_json(tmp_path: Path) -> None:
+    done = _run("--output", str(tmp_path / "out"), "--only", "preprocess", "--images", "6")
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "out" / "bench.json").read_text())
+    speed, size = report["rows"]
+    assert speed["group"] == size["group"] == "5 preprocessing"
+    assert speed["figure"] > 0 and speed["baseline"] > 0
+    assert speed["ratio"] == pytest.approx(speed["figure"] / speed["baseline"])
+    # uint8 HWC crop against the v0.5 float32 NCHW tensor: exactly a quarter of the array bytes
+    assert (size["figure"], size["baseline"], size["ratio"], size["met"]) == (150528, 602112, 0.25, True)
+    assert size["details"]["file_bytes"] == 150528 + 128  # one .npy header
+    table = (tmp_path / "out" / "bench.txt").read_text()
+    assert "NOT submission runs" in table and "5 preprocessing" in table
+    assert report["machine"]["cpus"] >= 1 and "numpy" in report["libraries"]
+    assert report["command"].endswith("--only preprocess --images 6")
+
+
+def test_output_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    done = _run("--output", str(tmp_path / "file"), "--only", "preprocess")
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: --output {tmp_path / 'file'} is a file; give a folder"
+
+
+def test_bad_numbers_are_refused(tmp_path: Path) -> None:
+    done = _run("--output", str(tmp_path), "--seconds", "0")
+    assert done.returncode == 2 and "--seconds: '0': give a float above 0" in done.stderr
