@@ -121,6 +121,7 @@ class Session:
     task: Task
     backend: Backend
     threads: int
+    task_backend: str  # whose pre/post-processing runs (openvino uses onnxruntime's, null the default's)
     sample_seconds: float | None = None
 
 
@@ -130,7 +131,7 @@ def _open_dataset(session: Session, purpose: str):
     if cfg.quick:
         count = min(count or info.quick_count, info.quick_count)
     options = DatasetOptions(
-        backend=cfg.backend, layout=session.task.io.layout, cache_dir=cfg.cache_dir or default_cache_dir(),
+        backend=session.task_backend, layout=session.task.io.layout, cache_dir=cfg.cache_dir or default_cache_dir(),
         workers=os.cpu_count() or 1, count=count, progress=cfg.progress, purpose=purpose,
     )
     dataset = session.bench.open_dataset(Path(cfg.dataset_path), options)
@@ -240,10 +241,11 @@ def open_session(cfg: RunConfig) -> Session:
     bench = get_benchmark(cfg.benchmark)
     _validate(cfg, bench)
     threads = cfg.threads or os.cpu_count() or 1
-    task = bench.make_task(_task_backend(cfg.backend, bench), Path(cfg.dataset_path))
+    task_backend = _task_backend(cfg.backend, bench)
+    task = bench.make_task(task_backend, Path(cfg.dataset_path))
     backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model, cfg.precision)
     backend.load(Path(cfg.model) if cfg.model else None, task.io)
-    return Session(cfg, bench, task, backend, threads)
+    return Session(cfg, bench, task, backend, threads, task_backend)
 
 
 def run_benchmark(cfg: RunConfig) -> dict[str, Any]:
