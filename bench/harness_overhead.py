@@ -306,11 +306,18 @@ def format_table(rows: list[dict[str, Any]], opts: Options, load: tuple[float, f
     ]
     for row in rows:
         ratio = "n/a" if row["ratio"] is None else f"{row['ratio']:.3f}"
+        inline, harness = _figure(row["inline"]), _figure(row["harness"])
+        if row["figure"] == PEAK_FIGURE:  # the search stops at its ceiling: the peak is at least that
+            inline, harness = (f">={text}" if value is not None and value >= opts.peak_max_qps else text
+                               for text, value in ((inline, row["inline"]), (harness, row["harness"])))
+            ratio = f"~{ratio}" if ">=" in inline + harness else ratio
         lines.append(f"{row['sample_shape']:<11} {row['label']:<16} {row['figure']:<22} {row['unit']:<10} "
-                     f"{_figure(row['inline']):>13} {_figure(row['harness']):>13} {ratio:>15}")
+                     f"{inline:>13} {harness:>13} {ratio:>15}")
     lines.append("")
     lines.append("Throughput ratios below 1 and latency ratios above 1 are what the harness costs. Server latency")
     lines.append("through the harness includes up to --batch-timeout-ms of deliberate wait for a fuller batch.")
+    lines.append(f"'>=': the peak search reached its ceiling (--peak-max-qps {opts.peak_max_qps:g}), the true peak "
+                 "is higher; '~': the ratio is then only a bound.")
     return "\n".join(lines)
 
 
