@@ -213,10 +213,14 @@ def run_system(system: str, settings: lg.TestSettings, scenario: str, dataset: D
     return run_harness(settings, scenario, dataset, opts, outdir)
 
 
-def find_peak_qps(system: str, dataset: Dataset, opts: Options, outdir: Path) -> float | None:
-    """The highest Server target QPS whose p99 LoadGen finds within the bound (doubling, then bisecting).
+PEAK_FLOOR_HALVINGS = 6  # below peak_start_qps / 64 the search gives up (None)
 
-    None when even ``peak_start_qps`` misses the bound.
+
+def find_peak_qps(system: str, dataset: Dataset, opts: Options, outdir: Path) -> float | None:
+    """The highest Server target QPS whose p99 LoadGen finds within the bound.
+
+    Doubles from ``peak_start_qps`` while the bound holds (halves while it does not), then bisects.
+    None when even ``peak_start_qps / 64`` misses the bound.
     """
 
     def meets(qps: float) -> bool:
@@ -224,11 +228,19 @@ def find_peak_qps(system: str, dataset: Dataset, opts: Options, outdir: Path) ->
                              outdir / f"{qps:.0f}qps")
         return bool(summary.performance_constraints_satisfied)
 
-    low, high = None, opts.peak_start_qps
+    low: float | None = None
+    high = opts.peak_start_qps
     while high <= opts.peak_max_qps and meets(high):
         low, high = high, high * 2
-    if low is None:
-        return None
+    if low is None:  # the start missed the bound: halve until a rate meets it
+        for _ in range(PEAK_FLOOR_HALVINGS):
+            candidate = high / 2
+            if meets(candidate):
+                low = candidate
+                break
+            high = candidate
+        else:
+            return None
     if high > opts.peak_max_qps:
         return low  # the search's ceiling, reported as is
     for _ in range(opts.peak_steps):
