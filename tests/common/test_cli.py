@@ -78,3 +78,22 @@ def test_backend_failure_under_full_settings_exits_within_seconds(tmp_path: Path
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "error: the backend failed mid-run: RuntimeError: engine exploded" in done.stderr
+
+
+@pytest.mark.parametrize(("synthetic_marker", "expected"), [(False, 1), (True, 0)])
+def test_exit_code_follows_a_meaningful_accuracy_fail(synthetic, tmp_path: Path, monkeypatch, synthetic_marker,
+                                                      expected) -> None:
+    """Accuracy below target exits 1 on real data; on make-samples' synthetic data it means nothing (0)."""
+    import common.runner as runner
+    from common.backends.null_backend import NullBackend
+
+    class Zeros(NullBackend):
+        def predict(self, feeds):
+            return [feeds["x"] * 0]  # argmax 0: right for one sample in eight
+
+    monkeypatch.setattr(runner, "make_backend", lambda *a, **k: Zeros(1))
+    if synthetic_marker:
+        (tmp_path / "SYNTHETIC").write_text("made by make-samples\n")
+    code = main(["run", "resnet50", "--backend", "onnxruntime", "--scenario", "Offline", "--accuracy",
+                 "--dataset-path", str(tmp_path), "--output", str(tmp_path / "out")])
+    assert code == expected

@@ -174,7 +174,7 @@ def test_missing_file_on_the_mirror_fails_clearly_and_leaves_no_complete_looking
     assert result.returncode == 1
     first_file = spec.first.rsplit("/", 1)[1]
     assert "HTTP 404" in result.stderr
-    assert f"error: download of {first_file} failed; run " in result.stderr
+    assert f"error: download of {first_file} failed (the line above says why)" in result.stderr
     assert not (out / first_file).exists()
 
 

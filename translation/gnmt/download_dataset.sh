@@ -16,16 +16,14 @@ Then check it with verify_dataset.sh -d DIR.
 
   -o DIR   the dataset folder (default: \${DATA_DIR:-./data/wmt16})
   -h       show this help
-Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default
+Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default: the checkout's .venv, else
 python3).
 USAGE
 }
 
-die() { echo "error: $*" >&2; exit 1; }
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-python="${PYTHON:-python3}"
+# shellcheck source=common/scripts/lib.sh
+source "$here/../../common/scripts/lib.sh"
 base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 output="${DATA_DIR:-./data/wmt16}"
 record=3437893  # v0.5 facts: gnmt_inference_data.zip
@@ -48,12 +46,10 @@ have_all=1
 for name in "${files[@]}"; do [[ -f "$output/$name" ]] || have_all=0; done
 if ((!have_all)); then
     archive="$output/gnmt_inference_data.zip"
-    PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download \
-        "$base/$record/files/gnmt_inference_data.zip" --output "$archive" \
-        || die "download of gnmt_inference_data.zip failed; run $(basename "$0") again to resume"
+    fetch "$base/$record/files/gnmt_inference_data.zip" "$archive"
     unpacked="$output/.unpacked.$$"
     trap 'rm -rf "$unpacked"' EXIT
-    "$python" -m zipfile -e "$archive" "$unpacked" \
+    run_python -m zipfile -e "$archive" "$unpacked" \
         || die "$archive is not a readable zip; delete it and run $(basename "$0") again"
     for name in "${files[@]}" newstest2014.tok.bpe.32000.en.large; do
         found="$(find "$unpacked" -type f -name "$name" -print -quit)"

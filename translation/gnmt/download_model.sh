@@ -12,16 +12,14 @@ DIR/ende_gnmt_model_4_layer/translate.ckpt.{index,data-00000-of-00001,meta}. Run
 
   -o DIR   the model folder (default: \${MODEL_DIR:-./models})
   -h       show this help
-Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default
+Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default: the checkout's .venv, else
 python3).
 USAGE
 }
 
-die() { echo "error: $*" >&2; exit 1; }
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-python="${PYTHON:-python3}"
+# shellcheck source=common/scripts/lib.sh
+source "$here/../../common/scripts/lib.sh"
 base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 output="${MODEL_DIR:-./models}"
 record=2530924  # v0.5 facts: gnmt_model.zip
@@ -44,12 +42,10 @@ if [[ -f $target/translate.ckpt.index && -f $target/translate.ckpt.data-00000-of
     exit 0
 fi
 archive="$output/gnmt_model.zip"
-PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download \
-    "$base/$record/files/gnmt_model.zip" --output "$archive" \
-    || die "download of gnmt_model.zip failed; run $(basename "$0") again to resume"
+fetch "$base/$record/files/gnmt_model.zip" "$archive"
 unpacked="$output/.unpacked.$$"
 trap 'rm -rf "$unpacked"' EXIT
-"$python" -m zipfile -e "$archive" "$unpacked" \
+run_python -m zipfile -e "$archive" "$unpacked" \
     || die "$archive is not a readable zip; delete it and run $(basename "$0") again"
 index="$(find "$unpacked" -type f -name translate.ckpt.index -print -quit)"
 [[ -n $index ]] || die "gnmt_model.zip holds no translate.ckpt.index; delete $archive and download it again"

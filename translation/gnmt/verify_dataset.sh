@@ -17,8 +17,9 @@ table (for testing on other data).
 USAGE
 }
 
-die() { echo "error: $*" >&2; exit 1; }
-
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=common/scripts/lib.sh
+source "$here/../../common/scripts/lib.sh"
 folder="${DATA_DIR:-./data/wmt16}"
 while getopts ":d:h" option; do
     case "$option" in

@@ -26,11 +26,9 @@ checksums (only for archives you trust).
 USAGE
 }
 
-die() { echo "error: $*" >&2; exit 1; }
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-python="${PYTHON:-python3}"
+# shellcheck source=common/scripts/lib.sh
+source "$here/../../common/scripts/lib.sh"
 base="${MLPERF_COCO_BASE_URL:-http://images.cocodataset.org}"
 output="${DATA_DIR:-./coco}"
 keep=0
@@ -52,20 +50,19 @@ if [[ -f "$output/annotations/instances_val2017.json" && -d "$output/val2017" ]]
 fi
 mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
 
-fetch() {  # URL FILE SIZE MD5
-    PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download "$1" --output "$output/$2" \
-        --size "$3" --md5 "$4" || die "download of $1 failed; run $(basename "$0") again to resume"
+fetch_archive() {  # URL FILE SIZE MD5
+    fetch "$1" "$output/$2" --size "$3" --md5 "$4"
 }
 extract() {  # ZIP: into a temporary folder, then moved into place (no half-extracted folder)
     local tmp="$output/.extract.$$"
     rm -rf "$tmp"
-    "$python" -m zipfile -e "$output/$1" "$tmp" \
+    run_python -m zipfile -e "$output/$1" "$tmp" \
         || { rm -rf "$tmp"; die "extracting $output/$1 failed; delete it and run $(basename "$0") again"; }
     echo "$tmp"
 }
 
-fetch "$base/zips/$VAL_ZIP" "$VAL_ZIP" "$VAL_SIZE" "$VAL_MD5"
-fetch "$base/annotations/$ANN_ZIP" "$ANN_ZIP" "$ANN_SIZE" "$ANN_MD5"
+fetch_archive "$base/zips/$VAL_ZIP" "$VAL_ZIP" "$VAL_SIZE" "$VAL_MD5"
+fetch_archive "$base/annotations/$ANN_ZIP" "$ANN_ZIP" "$ANN_SIZE" "$ANN_MD5"
 echo "extracting $VAL_ZIP and $ANN_ZIP into $output ..."
 images="$(extract "$VAL_ZIP")"
 [[ -d "$images/val2017" ]] || { rm -rf "$images"; die "$VAL_ZIP has no val2017/ folder; download it again"; }

@@ -14,15 +14,13 @@ annotations_trainval2017.zip if they are still in DIR. Exits 1 naming what is wr
   --any-count   accept other image/annotation counts (a subset, the synthetic samples)
   --decode      also decode every image (slower)
   -h            show this help
-Environment: PYTHON (default python3).
+Environment: PYTHON (default: the checkout's .venv, else python3).
 USAGE
 }
 
-die() { echo "error: $*" >&2; exit 1; }
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-python="${PYTHON:-python3}"
+# shellcheck source=common/scripts/lib.sh
+source "$here/../../common/scripts/lib.sh"
 folder="${DATA_DIR:-./coco}"
 extra=()
 while [[ $# -gt 0 ]]; do
@@ -34,4 +32,4 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 [[ -d "$folder" ]] || die "$folder: no such folder; pass the dataset folder with -d (see download_dataset.sh)"
-PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" exec "$python" -m vision.coco.verify "$folder" "${extra[@]}"
+exec env PYTHONPATH="$MLPERF_REPO${PYTHONPATH:+:$PYTHONPATH}" "$(project_python)" -m vision.coco.verify "$folder" "${extra[@]}"

@@ -21,16 +21,14 @@ images into DIR and places the project's val_map.txt there.
   -h       show this help
 
 Then check it with verify_dataset.sh -d DIR.
-Environment: PYTHON (default python3); IMAGENET_VAL_TAR_SIZE and IMAGENET_VAL_TAR_SHA256 replace the
+Environment: PYTHON (default: the checkout's .venv, else python3); IMAGENET_VAL_TAR_SIZE and IMAGENET_VAL_TAR_SHA256 replace the
 expected size and checksum (only for a repackaged tar you trust).
 USAGE
 }
 
-die() { echo "error: $*" >&2; exit 1; }
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-python="${PYTHON:-python3}"
+# shellcheck source=common/scripts/lib.sh
+source "$here/../../common/scripts/lib.sh"
 output="${DATA_DIR:-./imagenet}"
 while getopts ":o:h" option; do
     case "$option" in
@@ -52,9 +50,7 @@ mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o
 
 if [[ "$source" =~ ^https?:// ]]; then
     tar_file="$output/$TAR_NAME"
-    PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download "$source" \
-        --output "$tar_file" --sha256 "$TAR_SHA256" --size "$TAR_SIZE" \
-        || die "download of $source failed; run again to resume, or pass a local copy of ${TAR_NAME}"
+    fetch "$source" "$tar_file" --sha256 "$TAR_SHA256" --size "$TAR_SIZE"
 else
     tar_file="$source"
     [[ -f "$tar_file" ]] || die "$tar_file: no such file; download ${TAR_NAME} from image-net.org first"

@@ -12,15 +12,13 @@ exists and decodes (on all cores). Exits 1 naming the missing or corrupt files.
   -d DIR        the dataset folder (default: \${DATA_DIR:-./imagenet})
   --any-count   accept a val_map.txt with another number of images (a subset, the synthetic samples)
   -h            show this help
-Environment: PYTHON (default python3).
+Environment: PYTHON (default: the checkout's .venv, else python3).
 USAGE
 }
 
-die() { echo "error: $*" >&2; exit 1; }
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-python="${PYTHON:-python3}"
+# shellcheck source=common/scripts/lib.sh
+source "$here/../../common/scripts/lib.sh"
 folder="${DATA_DIR:-./imagenet}"
 extra=()
 while [[ $# -gt 0 ]]; do
@@ -32,4 +30,4 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 [[ -d "$folder" ]] || die "$folder: no such folder; pass the dataset folder with -d (see download_dataset.sh)"
-PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" exec "$python" -m vision.imagenet.verify "$folder" "${extra[@]}"
+exec env PYTHONPATH="$MLPERF_REPO${PYTHONPATH:+:$PYTHONPATH}" "$(project_python)" -m vision.imagenet.verify "$folder" "${extra[@]}"

@@ -13,16 +13,14 @@ Downloads the official MLPerf MobileNet-v1 files into DIR (an interrupted downlo
 
   -o DIR   the model folder (default: \${MODEL_DIR:-./models})
   -h       show this help
-Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default
+Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default: the checkout's .venv, else
 python3).
 USAGE
 }
 
-die() { echo "error: $*" >&2; exit 1; }
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-python="${PYTHON:-python3}"
+# shellcheck source=common/scripts/lib.sh
+source "$here/../../common/scripts/lib.sh"
 base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 output="${MODEL_DIR:-./models}"
 frozen="mobilenet_v1_1.0_224_frozen.pb"
@@ -38,13 +36,12 @@ shift $((OPTIND - 1))
 [[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
 mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
 
-fetch() {  # RECORD FILE
-    PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download "$base/$1/files/$2" \
-        --output "$output/$2" || die "download of $2 failed; run $(basename "$0") again to resume"
+fetch_record() {  # RECORD FILE
+    fetch "$base/$1/files/$2" "$output/$2"
 }
-fetch 3157894 mobilenet_v1_1.0_224.onnx  # v0.5 README: tf2onnx opset 8, NCHW input
+fetch_record 3157894 mobilenet_v1_1.0_224.onnx  # v0.5 README: tf2onnx opset 8, NCHW input
 if [[ ! -f "$output/$frozen" ]]; then
-    fetch 2269307 mobilenet_v1_1.0_224.tgz  # v0.5 README: mirror of download.tensorflow.org's archive
+    fetch_record 2269307 mobilenet_v1_1.0_224.tgz  # v0.5 README: mirror of download.tensorflow.org's archive
     scratch="$(mktemp -d "$output/.extract.XXXXXX")"
     trap 'rm -rf "$scratch"' EXIT
     tar -xzf "$output/mobilenet_v1_1.0_224.tgz" -C "$scratch" --wildcards "*$frozen" 2>/dev/null \

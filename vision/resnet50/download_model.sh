@@ -12,16 +12,14 @@ Downloads the official MLPerf ResNet50-v1.5 files into DIR (an interrupted downl
 
   -o DIR   the model folder (default: \${MODEL_DIR:-./models})
   -h       show this help
-Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default
+Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default: the checkout's .venv, else
 python3).
 USAGE
 }
 
-die() { echo "error: $*" >&2; exit 1; }
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-python="${PYTHON:-python3}"
+# shellcheck source=common/scripts/lib.sh
+source "$here/../../common/scripts/lib.sh"
 base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 output="${MODEL_DIR:-./models}"
 while getopts ":o:h" option; do
@@ -36,10 +34,9 @@ shift $((OPTIND - 1))
 [[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
 mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
 
-fetch() {  # RECORD FILE
-    PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download "$base/$1/files/$2" \
-        --output "$output/$2" || die "download of $2 failed; run $(basename "$0") again to resume"
+fetch_record() {  # RECORD FILE
+    fetch "$base/$1/files/$2" "$output/$2"
 }
-fetch 2592612 resnet50_v1.onnx  # v0.5 README: ONNX, converted from the .pb by tf2onnx (opset 8)
-fetch 2535873 resnet50_v1.pb  # v0.5 README: TF frozen graph, NHWC
+fetch_record 2592612 resnet50_v1.onnx  # v0.5 README: ONNX, converted from the .pb by tf2onnx (opset 8)
+fetch_record 2535873 resnet50_v1.pb  # v0.5 README: TF frozen graph, NHWC
 echo "done: $output/resnet50_v1.onnx, $output/resnet50_v1.pb"

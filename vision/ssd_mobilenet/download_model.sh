@@ -17,16 +17,14 @@ Downloads the official MLPerf v0.5 SSD-MobileNet-v1 files into DIR (an interrupt
   -o DIR   the model folder (default: \${MODEL_DIR:-./models})
   -h       show this help
 Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) and MLPERF_TF_MODELS_BASE_URL
-(default http://download.tensorflow.org/models/object_detection) for mirrors; PYTHON (default python3).
+(default http://download.tensorflow.org/models/object_detection) for mirrors; PYTHON (default: the checkout's .venv, else python3).
 No published checksums exist for these files: only their completeness is checked.
 USAGE
 }
 
-die() { echo "error: $*" >&2; exit 1; }
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-python="${PYTHON:-python3}"
+# shellcheck source=common/scripts/lib.sh
+source "$here/../../common/scripts/lib.sh"
 zenodo="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 tf_models="${MLPERF_TF_MODELS_BASE_URL:-http://download.tensorflow.org/models/object_detection}"
 output="${MODEL_DIR:-./models}"
@@ -42,14 +40,13 @@ shift $((OPTIND - 1))
 [[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
 mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
 
-fetch() {  # URL FILE
-    PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download "$1" --output "$output/$2" \
-        || die "download of $2 failed; run $(basename "$0") again to resume"
+fetch_to() {  # URL FILE
+    fetch "$1" "$output/$2"
 }
-fetch "$zenodo/3163026/files/ssd_mobilenet_v1_coco_2018_01_28.onnx" ssd_mobilenet_v1_coco_2018_01_28.onnx
-fetch "$zenodo/3239977/files/ssd_mobilenet_v1.pytorch" ssd_mobilenet_v1.pytorch
+fetch_to "$zenodo/3163026/files/ssd_mobilenet_v1_coco_2018_01_28.onnx" ssd_mobilenet_v1_coco_2018_01_28.onnx
+fetch_to "$zenodo/3239977/files/ssd_mobilenet_v1.pytorch" ssd_mobilenet_v1.pytorch
 if [[ ! -f "$output/ssd_mobilenet_v1_coco_2018_01_28.pb" ]]; then
-    fetch "$tf_models/$TARBALL" "$TARBALL"
+    fetch_to "$tf_models/$TARBALL" "$TARBALL"
     member="ssd_mobilenet_v1_coco_2018_01_28/frozen_inference_graph.pb"
     tar -xzf "$output/$TARBALL" -C "$output" "$member" \
         || die "$output/$TARBALL lacks $member or is corrupt; delete it and run $(basename "$0") again"

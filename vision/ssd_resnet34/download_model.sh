@@ -15,16 +15,14 @@ Downloads the official MLPerf v0.5 SSD-ResNet34 files into DIR (an interrupted d
 
   -o DIR   the model folder (default: \${MODEL_DIR:-./models})
   -h       show this help
-Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default
+Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default: the checkout's .venv, else
 python3). No published checksums exist for these files: only their completeness is checked.
 USAGE
 }
 
-die() { echo "error: $*" >&2; exit 1; }
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-python="${PYTHON:-python3}"
+# shellcheck source=common/scripts/lib.sh
+source "$here/../../common/scripts/lib.sh"
 zenodo="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 output="${MODEL_DIR:-./models}"
 while getopts ":o:h" option; do
@@ -39,17 +37,16 @@ shift $((OPTIND - 1))
 [[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
 mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
 
-fetch() {  # URL FILE
-    PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m common.download "$1" --output "$output/$2" \
-        || die "download of $2 failed; run $(basename "$0") again to resume"
+fetch_to() {  # URL FILE
+    fetch "$1" "$output/$2"
 }
-fetch "$zenodo/3228411/files/resnet34-ssd1200.onnx" resnet34-ssd1200.onnx
-fetch "$zenodo/3236545/files/resnet34-ssd1200.pytorch" resnet34-ssd1200.pytorch
+fetch_to "$zenodo/3228411/files/resnet34-ssd1200.onnx" resnet34-ssd1200.onnx
+fetch_to "$zenodo/3236545/files/resnet34-ssd1200.pytorch" resnet34-ssd1200.pytorch
 if [[ ! -f "$output/resnet34_tf.22.1.pb" ]]; then
-    fetch "$zenodo/3345892/files/$TF_ZIP" "$TF_ZIP"
+    fetch_to "$zenodo/3345892/files/$TF_ZIP" "$TF_ZIP"
     tmp="$output/.extract.$$"
     rm -rf "$tmp"
-    "$python" -m zipfile -e "$output/$TF_ZIP" "$tmp" \
+    run_python -m zipfile -e "$output/$TF_ZIP" "$tmp" \
         || { rm -rf "$tmp"; die "$output/$TF_ZIP is corrupt; delete it and run $(basename "$0") again"; }
     graph="$(find "$tmp" -name resnet34_tf.22.1.pb -print -quit)"
     [[ -n "$graph" ]] || { rm -rf "$tmp"; die "$TF_ZIP has no resnet34_tf.22.1.pb; delete it and download again"; }

@@ -48,4 +48,4 @@ def test_download_model_unpacks_the_checkpoint(tmp_path: Path, small_checkpoint:
 def test_download_failure_says_what_to_do(tmp_path: Path) -> None:
     done = run("download_model.sh", "-o", str(tmp_path), MLPERF_ZENODO_BASE_URL=(tmp_path / "nowhere").as_uri())
     assert done.returncode == 1
-    assert "run download_model.sh again to resume" in done.stderr.splitlines()[-1]
+    assert "download of gnmt_model.zip failed (the line above says why)" in done.stderr.splitlines()[-1]

@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# Shared by every benchmark's download and verify scripts: one-line errors, the repository root, the
+# project's Python (with the repository importable) and a resumable, checksum-verified fetch.
+# Use: source "<repo>/common/scripts/lib.sh"
+
+die() { echo "error: $*" >&2; exit 1; }
+
+MLPERF_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export MLPERF_REPO
+
+# PYTHON if set, else the checkout's .venv (made by 'make venv'), else python3.
+project_python() {
+    if [[ -n "${PYTHON:-}" ]]; then
+        printf '%s' "$PYTHON"
+    elif [[ -x "$MLPERF_REPO/.venv/bin/python" ]]; then
+        printf '%s' "$MLPERF_REPO/.venv/bin/python"
+    else
+        printf 'python3'
+    fi
+}
+
+# run_python ARGS...: the project's Python with the repository on PYTHONPATH.
+run_python() {
+    PYTHONPATH="$MLPERF_REPO${PYTHONPATH:+:$PYTHONPATH}" "$(project_python)" "$@"
+}
+
+# Stop in one line when that Python lacks the project's dependencies.
+require_project_python() {
+    run_python -c "import common.download, numpy" 2>/dev/null \
+        || die "$(project_python) cannot import the project's dependencies; run 'make venv' or set PYTHON"
+}
+
+# fetch URL FILE [common.download options]: resumable into FILE.part, verified, renamed into place.
+fetch() {
+    local url="$1" file="$2"
+    shift 2
+    run_python -m common.download "$url" --output "$file" "$@" \
+        || die "download of $(basename "$file") failed (the line above says why)"
+}
