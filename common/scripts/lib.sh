@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+#!/usr/bin/env bash
 # Shared by every benchmark's download and verify scripts: one-line errors, the repository root, the
 # project's Python (with the repository importable) and a resumable, checksum-verified fetch.
 # Use: source "<repo>/common/scripts/lib.sh"
@@ -36,4 +36,23 @@ fetch() {
     shift 2
     run_python -m common.download "$url" --output "$file" "$@" \
         || die "download of $(basename "$file") failed (the line above says why)"
+}
+
+# parse_output_option DEFAULT ARGS...: the download scripts' "-o DIR" and "-h" (the script defines usage);
+# sets $output and creates the folder.
+parse_output_option() {
+    output="$1"
+    shift
+    local option OPTIND=1
+    while getopts ":o:h" option; do
+        case "$option" in
+            o) output="$OPTARG" ;;
+            h) usage; exit 0 ;;
+            :) die "-$OPTARG needs a value (see -h)" ;;
+            *) die "unknown option -$OPTARG (see -h)" ;;
+        esac
+    done
+    shift $((OPTIND - 1))
+    [[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
+    mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
 }

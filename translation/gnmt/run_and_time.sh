@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GNMT on WMT16 newstest2014 (German to English): accuracy and performance in Docker
+# GNMT on WMT16 newstest2014 (English to German): accuracy and performance in Docker
 # (or on the host with --local).
 # Needs DATA_DIR and MODEL_DIR; -h lists the options. The work is done by docker/run_and_time_lib.sh.
 set -euo pipefail

@@ -24,18 +24,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common/scripts/lib.sh
 source "$here/../../common/scripts/lib.sh"
 zenodo="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
-output="${MODEL_DIR:-./models}"
-while getopts ":o:h" option; do
-    case "$option" in
-        o) output="$OPTARG" ;;
-        h) usage; exit 0 ;;
-        :) die "-$OPTARG needs a value (see -h)" ;;
-        *) die "unknown option -$OPTARG (see -h)" ;;
-    esac
-done
-shift $((OPTIND - 1))
-[[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
-mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
+parse_output_option "${MODEL_DIR:-./models}" "$@"
 
 fetch_to() {  # URL FILE
     fetch "$1" "$output/$2"
