@@ -64,7 +64,7 @@ def base_results(cfg: RunConfig, bench: Benchmark, backend: Backend, synthetic: 
     }
 
 
-def loadgen_result(outdir: Path, latency_bound: float | None) -> dict[str, Any]:
+def loadgen_result(outdir: Path) -> dict[str, Any]:
     """LoadGen's verdict and figures from its summary and detail logs, in plain units."""
     summary = parse_summary(outdir / "mlperf_log_summary.txt")
     detail = parse_detail(outdir / "mlperf_log_detail.txt")
@@ -75,7 +75,8 @@ def loadgen_result(outdir: Path, latency_bound: float | None) -> dict[str, Any]:
         "metric_value": summary.metric_value,
         "latency_ms": {"min": _ms(summary.min_latency_ns), "mean": _ms(summary.mean_latency_ns),
                        "max": _ms(summary.max_latency_ns), **percentiles_ms},
-        "reasons": invalid_reasons(summary, detail, latency_bound_ns=latency_bound and latency_bound * 1e6),
+        # The MultiStream bound (unchecked by this LoadGen) is judged beside it, in the verdict's latency.
+        "reasons": invalid_reasons(summary, detail) if summary.valid is False else [],
         "errors": detail["errors"],
         "warnings": detail["warnings"],
     }
@@ -120,9 +121,10 @@ def verdict(results: dict[str, Any]) -> dict[str, Any]:
     if results["precision"] != "fp32":
         notes.append(f"reduced precision {results['precision']}: only the accuracy pass shows whether it holds")
     valid = bool(perf and perf["loadgen"]["valid"]) and not results["quick"] and not results.get("count")
-    return {"latency": latency_pass, "accuracy": accuracy_pass, "loadgen_valid": perf["loadgen"]["valid"] if perf
-            else None, "submittable": valid and accuracy_pass is not False and not results["synthetic_data"]
-            and not results["random_weights"], "notes": notes}
+    submittable = (valid and accuracy_pass is not False and latency_pass is not False
+                   and not results["synthetic_data"] and not results["random_weights"])
+    return {"latency": latency_pass, "accuracy": accuracy_pass,
+            "loadgen_valid": perf["loadgen"]["valid"] if perf else None, "submittable": submittable, "notes": notes}
 
 
 def _mark(passed: bool | None) -> str:
@@ -151,8 +153,10 @@ def format_summary(results: dict[str, Any]) -> str:
             lines.append(f"  {'latency bound':<32}: {key} {lat.get(key, float('nan')):.2f} ms vs {bound:g} ms "
                          f"-> {_mark(check['latency'])}")
         state = "VALID" if lg_res["valid"] else "INVALID"
+        if results["quick"] and not lg_res["valid"]:
+            state += " (expected in quick mode: its counts are far below the v0.5 minimums)"
         lines.append(f"  {'LoadGen':<32}: {state}")
-        for reason in lg_res["reasons"]:
+        for reason in [] if results["quick"] else lg_res["reasons"]:
             lines.append(f"      - {reason}")
     acc = results.get("accuracy")
     if acc:

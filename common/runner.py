@@ -206,7 +206,7 @@ def run_phase(session: Session, phase: str) -> dict[str, Any]:
     if phase == "accuracy":
         result["accuracy"] = _score(session, outdir)
     else:
-        result["loadgen"] = report.loadgen_result(outdir, result["latency_bound_ms"])
+        result["loadgen"] = report.loadgen_result(outdir)
     return result
 
 

@@ -144,3 +144,18 @@ def test_multistream_search_finds_the_largest_samples_per_query(synthetic, ident
     assert outcome["samples_per_query"] == 5
     assert [t["samples_per_query"] for t in outcome["trials"]] == [1, 2, 4, 5, 6, 8]  # doubling, then bisection
     assert (tmp_path / "search" / "multistream_search.json").is_file()
+
+
+def test_invalid_run_prints_a_plain_reason_and_the_setting(synthetic, tmp_path: Path, capsys) -> None:
+    """A full (not quick) run that LoadGen calls INVALID: the summary says why and what to change."""
+    user = tmp_path / "user.conf"
+    user.write_text("*.SingleStream.min_duration = 0\n*.SingleStream.min_query_count = 100\n"
+                    "*.SingleStream.max_query_count = 10\n")
+    results = run_benchmark(RunConfig("resnet50", "null", "SingleStream", dataset_path=tmp_path,
+                                      output=tmp_path / "out", user_conf=user))
+    loadgen = results["performance"]["loadgen"]
+    assert loadgen["valid"] is False
+    assert any("too few queries" in r and "10 of the 100" in r for r in loadgen["reasons"]), loadgen["reasons"]
+    out = capsys.readouterr().out
+    assert "LoadGen                         : INVALID\n      - too few queries" in out
+    assert results["verdict"]["submittable"] is False
