@@ -41,14 +41,15 @@ NOTE = (
 )
 
 
-def _positive(kind: type) -> Callable[[str], float]:
+def _positive(kind: type, zero: bool = False) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
-            value = 0
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text!r}: give a {kind.__name__} above 0")
+            value = -1
+        if value < 0 or (value == 0 and not zero):
+            bound = "of at least 0" if zero else "above 0"
+            raise argparse.ArgumentTypeError(f"{text!r}: give a {kind.__name__} {bound}")
         return value
 
     return parse
@@ -100,7 +101,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--server-batch", type=_positive(int), default=4, help="row 4: the dynamic batch")
     parser.add_argument(
-        "--server-wait-ms", type=_positive(float), default=2.0, help="row 4: batch wait bound"
+        "--server-wait-ms", type=_positive(float, zero=True), default=0.0,
+        help="row 4: how long a queued sample may wait for a fuller batch (0: take what is queued)",
     )
     parser.add_argument(
         "--server-relaxed-bound-ms",

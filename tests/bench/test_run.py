@@ -43,3 +43,6 @@ def test_output_that_is_a_file_is_refused(tmp_path: Path) -> None:
 def test_bad_numbers_are_refused(tmp_path: Path) -> None:
     done = _run("--output", str(tmp_path), "--seconds", "0")
     assert done.returncode == 2 and "--seconds: '0': give a float above 0" in done.stderr
+    done = _run("--output", str(tmp_path), "--server-wait-ms", "-1")  # 0 is allowed: no wait
+    assert done.returncode == 2 and "--server-wait-ms: '-1': give a float of at least 0" in done.stderr
+    assert not any(tmp_path.iterdir())  # nothing written
