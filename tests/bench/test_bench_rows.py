@@ -73,9 +73,17 @@ def test_user_conf_reaches_loadgen(tmp_path: Path) -> None:
 
 def test_raw_timing_runs_the_backend() -> None:
     backend = make_backend("null", threads=1)
-    feeds = {"x": np.zeros((8, 3), np.float32)}
-    assert raw_throughput(backend, feeds, 0.01) > 0
-    latencies = raw_latencies_ms(backend, feeds, 0.01)
+    seen: list[int] = []
+
+    class Counting:
+        def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+            seen.append(int(feeds["x"][0, 0]))
+            return backend.predict(feeds)
+
+    batches = [{"x": np.full((8, 3), k, np.float32)} for k in range(3)]
+    assert raw_throughput(Counting(), batches, 0.01) > 0
+    assert set(seen) == {0, 1, 2} and seen[:5] == [0, 1, 2, 0, 1]  # the batches in turn, warm-up first
+    latencies = raw_latencies_ms(backend, batches, 0.01)
     assert len(latencies) >= 10 and min(latencies) >= 0
     assert percentile([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], 90) == pytest.approx(9.1)
 
