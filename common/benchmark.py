@@ -127,8 +127,12 @@ class Task(ABC):
     io: ModelIO
 
     @abstractmethod
-    def collate(self, samples: Sequence[Any]) -> dict[str, np.ndarray]:
-        """Stack preprocessed samples into the model's input feeds."""
+    def collate(self, samples: Sequence[Any] | np.ndarray) -> dict[str, np.ndarray]:
+        """Stack preprocessed samples into the model's input feeds.
+
+        When the samples are arrays of one shape that the QSL holds as consecutive rows of one block,
+        ``samples`` is that block's view (one ndarray, batch first): use it as it is, without a copy.
+        """
 
     @abstractmethod
     def postprocess(self, outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:

@@ -7,6 +7,7 @@ all cores with a progress bar, and hits are reused across runs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -20,6 +21,9 @@ import numpy as np
 
 from common.atomic import atomic_open, atomic_write_text
 from common.progress import progress
+
+# Below this many missing samples per worker, starting a process pool costs more than it returns.
+IN_PROCESS_SAMPLES_PER_WORKER = 32
 
 
 def cache_folder(root: Path, name: str, key: Mapping[str, Any]) -> Path:
@@ -66,15 +70,17 @@ def fill_cache(
     missing = [s for s in dict.fromkeys(samples) if not entry_path(folder, s).is_file()]
     if not missing:
         return 0
-    if workers <= 1 or len(missing) == 1:
-        for sample in progress(missing, desc, enabled=show_progress):
+    if workers <= 1 or len(missing) <= IN_PROCESS_SAMPLES_PER_WORKER * workers:
+        for sample in progress(missing, desc, enabled=show_progress):  # fewer than a pool's start-up is worth
             _compute_and_store(compute, folder, sample)
         return len(missing)
     context = multiprocessing.get_context("forkserver")
+    chunk = max(1, len(missing) // (workers * 16))  # few round trips, still an even spread and a live bar
+    store = functools.partial(_compute_and_store, compute, folder)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-        futures = [pool.submit(_compute_and_store, compute, folder, s) for s in missing]
-        for future in progress(futures, desc, total=len(futures), enabled=show_progress):
-            future.result()
+        for _ in progress(pool.map(store, missing, chunksize=chunk), desc, total=len(missing),
+                          enabled=show_progress):
+            pass
     return len(missing)
 
 

@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--output", type=Path, default=Path("output"))
     run.add_argument("--quick", action="store_true", help="seconds, small counts: NOT valid for submission")
     run.add_argument("--max-batchsize", type=int, default=1)
-    run.add_argument("--threads", type=int, help="engine threads (default: all cores)")
+    run.add_argument("--threads", type=int, help="engine threads (default: the cores divided by --workers)")
     run.add_argument("--workers", type=int, default=1, help="SUT worker threads (default 1)")
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     run.add_argument("--precision", default="fp32", choices=list(PRECISIONS),
@@ -62,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--count", type=int, help="use only the first N samples (not valid for submission)")
     run.add_argument("--target-qps", type=float, help="Server target QPS and Offline expected QPS")
     run.add_argument("--samples-per-query", type=int, help="MultiStream samples per query")
-    run.add_argument("--batch-timeout-ms", type=float, default=2.0,
-                     help="Server dynamic batching: longest wait for a fuller batch (default 2 ms)")
+    run.add_argument("--batch-timeout-ms", type=float, default=0.0,
+                     help="Server dynamic batching: longest wait for a fuller batch (default 0: take what is "
+                          "queued; a wait pays where batches run faster per sample, as on GPUs)")
     run.add_argument("--cache-dir", type=Path, help="preprocessing cache (default ~/.cache/mlperf-ref)")
     run.add_argument("--find-samples-per-query", action="store_true",
                      help="MultiStream: search the most samples per query that meet the latency bound")

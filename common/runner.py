@@ -54,7 +54,7 @@ class RunConfig:
     user_conf: Path | None = None
     target_qps: float | None = None
     samples_per_query: int | None = None
-    batch_timeout_ms: float = 2.0  # Server: how long the first queued sample waits for a fuller batch
+    batch_timeout_ms: float = 0.0  # Server: how long the first queued sample waits for a fuller batch
     cache_dir: Path | None = None
     fail_fast: bool = False  # end the process at once when the backend fails (the command line does)
     progress: bool = True
@@ -240,7 +240,8 @@ def open_session(cfg: RunConfig) -> Session:
     """Check the configuration, build the task and load the model once."""
     bench = get_benchmark(cfg.benchmark)
     _validate(cfg, bench)
-    threads = cfg.threads or os.cpu_count() or 1
+    # workers x engine threads never above the cores, unless the user says so
+    threads = cfg.threads or max(1, (os.cpu_count() or 1) // cfg.workers)
     task_backend = _task_backend(cfg.backend, bench)
     task = bench.make_task(task_backend, Path(cfg.dataset_path))
     backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model, cfg.precision)

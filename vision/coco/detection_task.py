@@ -23,8 +23,9 @@ class DetectionTask(Task):
         self.io = io
         self.decode = decode  # None: the null backend, whose outputs carry no detection
 
-    def collate(self, samples: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-        return {self.io.inputs[0]: np.stack(samples)}
+    def collate(self, samples: Sequence[np.ndarray] | np.ndarray) -> dict[str, np.ndarray]:
+        """The batch: the QSL's view of consecutive rows as it is, else the samples stacked."""
+        return {self.io.inputs[0]: samples if isinstance(samples, np.ndarray) else np.stack(samples)}
 
     def postprocess(self, outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:
         if self.decode is None:
