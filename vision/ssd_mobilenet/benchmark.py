@@ -3,41 +3,23 @@
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
-import torch
+from torch import nn
 
-from common.accuracy.coco_map import coco_map
-from common.benchmark import (
-    AccuracyReport,
-    Benchmark,
-    BenchmarkInfo,
-    Dataset,
-    DatasetOptions,
-    QualityTarget,
-    Task,
-)
-from common.errors import UsageError
-from vision.coco.annotations import annotations_path
+from common.benchmark import BenchmarkInfo, Dataset, DatasetOptions, QualityTarget, Task
+from vision.coco.benchmark import CocoDetector
 from vision.coco.dataset import CocoDataset, Recipe
 from vision.coco.preprocess import mobilenet_float_nchw, mobilenet_uint8_nhwc
-from vision.coco.samples import make_coco_samples
-from vision.coco.whole_model import load_weights
 from vision.ssd_mobilenet import export, tasks
 from vision.ssd_mobilenet.model import SSDMobileNetV1
 
 IMAGE_SIZE = 300
-REFERENCE_STATE_DICT = Path(__file__).with_name("reference_state_dict.json")
+REFERENCE_STATE_DICT = Path(__file__).with_name("reference_state_dict.json")  # ssd_mobilenet_v1.pytorch
 
 
-def reference_names() -> list[str]:
-    """The official ``ssd_mobilenet_v1.pytorch`` state-dict names, in order."""
-    return [n for n, _, _ in json.loads(REFERENCE_STATE_DICT.read_text(encoding="utf-8"))["state_dict"]]
-
-
-class SSDMobileNetBenchmark(Benchmark):
+class SSDMobileNetBenchmark(CocoDetector):
     info = BenchmarkInfo(
         name="ssd-mobilenet",
         title="SSD-MobileNet-v1 300x300",
@@ -55,10 +37,12 @@ class SSDMobileNetBenchmark(Benchmark):
         },
         quick_count=16,
     )
+    reference_state_dict: ClassVar[Path] = REFERENCE_STATE_DICT
 
-    def make_task(self, backend: str, dataset_path: Path) -> Task:
-        if backend not in self.info.backends:
-            raise UsageError(f"--backend {backend}: ssd-mobilenet runs on {', '.join(self.info.backends)}")
+    def build_model(self) -> nn.Module:
+        return SSDMobileNetV1()
+
+    def detection_task(self, backend: str, dataset_path: Path) -> Task:
         return tasks.make_task(backend)
 
     def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:
@@ -76,14 +60,5 @@ class SSDMobileNetBenchmark(Benchmark):
             )
         return CocoDataset(Path(path), recipe, options)
 
-    def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
-        return coco_map(results, annotations_path(Path(dataset_path)))
-
-    def make_samples(self, output: Path) -> Path:
-        return make_coco_samples(Path(output) / "coco")
-
     def export_model(self, output: Path, seed: int = 0) -> Path:
         return export.export_model(Path(output), seed)
-
-    def load_torch_model(self, model_path: Path) -> torch.nn.Module:
-        return load_weights(Path(model_path), SSDMobileNetV1(), reference_names())

@@ -8,19 +8,16 @@ random model returns some, not all, boxes above the score threshold.
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 
 import torch
 
-from common.atomic import atomic_open
-from common.errors import UsageError
+from vision.coco.export import export_by_suffix, export_onnx_file
 from vision.ssd_mobilenet.anchors import ssd_anchors
 from vision.ssd_mobilenet.model import SSDMobileNetV1
 from vision.ssd_mobilenet.official_graph import INPUT, OUTPUTS, RAW_OUTPUTS, OfficialInterface
 
 RANDOM_CLASS_BIAS = -2.5  # random logits have std ~0.5: a few dozen of 172,530 scores pass 0.3
-ONNX_OPSET = 17
 
 
 def random_model(seed: int = 0) -> SSDMobileNetV1:
@@ -45,34 +42,16 @@ def export_onnx(model: SSDMobileNetV1, output: Path, batch: int = 1) -> Path:
     """One self-contained ONNX file, official interface plus the raw heads (dynamic batch)."""
     wrapper = OfficialInterface(model, torch.from_numpy(ssd_anchors())).eval()
     example = torch.zeros(batch, 300, 300, 3, dtype=torch.uint8)
-    names = [*OUTPUTS, *RAW_OUTPUTS]
-    with atomic_open(output, "wb") as handle, torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # fixed 300x300 shapes are intended
-        torch.onnx.export(
-            wrapper,
-            (example,),
-            handle,
-            input_names=[INPUT],
-            output_names=names,
-            opset_version=ONNX_OPSET,
-            dynamo=False,
-            dynamic_axes={INPUT: {0: "batch"}, **{n: {0: "batch"} for n in names}},
-        )
-    return output
+    return export_onnx_file(wrapper, example, output, INPUT, [*OUTPUTS, *RAW_OUTPUTS])
+
+
+def export_frozen_graph(model: SSDMobileNetV1, output: Path) -> Path:
+    """The TF frozen graph (TensorFlow is imported only when one is asked for)."""
+    from vision.ssd_mobilenet.tf_graph import export_frozen_graph as write_graph
+
+    return write_graph(model, output)
 
 
 def export_model(output: Path, seed: int = 0) -> Path:
     """Write ``output`` by its suffix: ``.onnx``, ``.pb`` (TF frozen graph) or ``.pt`` (our state dict)."""
-    output = Path(output)
-    if output.suffix not in (".onnx", ".pb", ".pt", ".pth"):
-        raise UsageError(f"--output {output}: choose a .onnx, .pb or .pt file name")
-    model = random_model(seed)
-    if output.suffix == ".onnx":
-        return export_onnx(model, output)
-    if output.suffix == ".pb":
-        from vision.ssd_mobilenet.tf_graph import export_frozen_graph
-
-        return export_frozen_graph(model, output)
-    with atomic_open(output, "wb") as handle:  # .pt / .pth
-        torch.save(model.state_dict(), handle)
-    return output
+    return export_by_suffix(output, seed, random_model, export_onnx, export_frozen_graph)

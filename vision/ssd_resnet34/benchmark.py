@@ -3,42 +3,24 @@
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
-import torch
+from torch import nn
 
-from common.accuracy.coco_map import coco_map
-from common.benchmark import (
-    AccuracyReport,
-    Benchmark,
-    BenchmarkInfo,
-    Dataset,
-    DatasetOptions,
-    QualityTarget,
-    Task,
-)
-from common.errors import UsageError
-from vision.coco.annotations import annotations_path
+from common.benchmark import BenchmarkInfo, Dataset, DatasetOptions, QualityTarget, Task
+from vision.coco.benchmark import CocoDetector
 from vision.coco.dataset import CocoDataset, Recipe, keep_source
 from vision.coco.detection_task import label_to_category
 from vision.coco.preprocess import resnet34_float_nchw
-from vision.coco.samples import make_coco_samples
-from vision.coco.whole_model import load_weights
 from vision.ssd_resnet34 import export, tasks
 from vision.ssd_resnet34.model import SSDResNet34
 
 IMAGE_SIZE = 1200
-REFERENCE_STATE_DICT = Path(__file__).with_name("reference_state_dict.json")
+REFERENCE_STATE_DICT = Path(__file__).with_name("reference_state_dict.json")  # resnet34-ssd1200.pytorch
 
 
-def reference_names() -> list[str]:
-    """The official ``resnet34-ssd1200.pytorch`` state-dict names, in order."""
-    return [n for n, _, _ in json.loads(REFERENCE_STATE_DICT.read_text(encoding="utf-8"))["state_dict"]]
-
-
-class SSDResNet34Benchmark(Benchmark):
+class SSDResNet34Benchmark(CocoDetector):
     info = BenchmarkInfo(
         name="ssd-resnet34",
         title="SSD-ResNet34 1200x1200",
@@ -56,10 +38,12 @@ class SSDResNet34Benchmark(Benchmark):
         },
         quick_count=2,  # ~216 GMACs per image: seconds per image on 2 CPU cores
     )
+    reference_state_dict: ClassVar[Path] = REFERENCE_STATE_DICT
 
-    def make_task(self, backend: str, dataset_path: Path) -> Task:
-        if backend not in self.info.backends:
-            raise UsageError(f"--backend {backend}: ssd-resnet34 runs on {', '.join(self.info.backends)}")
+    def build_model(self) -> nn.Module:
+        return SSDResNet34()
+
+    def detection_task(self, backend: str, dataset_path: Path) -> Task:
         return tasks.make_task(backend, label_to_category(dataset_path))
 
     def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:
@@ -74,14 +58,5 @@ class SSDResNet34Benchmark(Benchmark):
         )
         return CocoDataset(Path(path), recipe, options)
 
-    def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
-        return coco_map(results, annotations_path(Path(dataset_path)))
-
-    def make_samples(self, output: Path) -> Path:
-        return make_coco_samples(Path(output) / "coco")
-
     def export_model(self, output: Path, seed: int = 0) -> Path:
         return export.export_model(Path(output), seed)
-
-    def load_torch_model(self, model_path: Path) -> torch.nn.Module:
-        return load_weights(Path(model_path), SSDResNet34(), reference_names())

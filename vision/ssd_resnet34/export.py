@@ -6,18 +6,15 @@ backends against each other and the harness.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import torch
 
-from common.atomic import atomic_open
-from common.errors import UsageError
+from vision.coco.export import export_by_suffix, export_onnx_file
 from vision.ssd_resnet34.decode import default_boxes
 from vision.ssd_resnet34.model import SSDResNet34
 from vision.ssd_resnet34.official_graph import INPUT, OUTPUTS, RAW_OUTPUTS, OfficialInterface
 
-ONNX_OPSET = 17
 RANDOM_CONF_GAIN = 1.5  # spreads the random class logits so that some softmax scores pass 0.05
 
 
@@ -47,34 +44,16 @@ def export_onnx(model: SSDResNet34, output: Path) -> Path:
     """One self-contained ONNX file: official interface plus the raw heads (dynamic batch)."""
     wrapper = OfficialInterface(model, default_boxes()).eval()
     example = torch.zeros(1, 3, 1200, 1200)
-    names = [*OUTPUTS, *RAW_OUTPUTS]
-    with atomic_open(output, "wb") as handle, torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        torch.onnx.export(
-            wrapper,
-            (example,),
-            handle,
-            input_names=[INPUT],
-            output_names=names,
-            opset_version=ONNX_OPSET,
-            dynamo=False,
-            dynamic_axes={INPUT: {0: "batch"}, **{n: {0: "batch"} for n in names}},
-        )
-    return output
+    return export_onnx_file(wrapper, example, output, INPUT, [*OUTPUTS, *RAW_OUTPUTS])
+
+
+def export_frozen_graph(model: SSDResNet34, output: Path) -> Path:
+    """The TF frozen graph (TensorFlow is imported only when one is asked for)."""
+    from vision.ssd_resnet34.tf_graph import export_frozen_graph as write_graph
+
+    return write_graph(model, output)
 
 
 def export_model(output: Path, seed: int = 0) -> Path:
     """Write ``output`` by its suffix: ``.onnx``, ``.pb`` (TF frozen graph) or ``.pt`` (our state dict)."""
-    output = Path(output)
-    if output.suffix not in (".onnx", ".pb", ".pt", ".pth"):
-        raise UsageError(f"--output {output}: choose a .onnx, .pb or .pt file name")
-    model = random_model(seed)
-    if output.suffix == ".onnx":
-        return export_onnx(model, output)
-    if output.suffix == ".pb":
-        from vision.ssd_resnet34.tf_graph import export_frozen_graph
-
-        return export_frozen_graph(model, output)
-    with atomic_open(output, "wb") as handle:  # .pt / .pth
-        torch.save(model.state_dict(), handle)
-    return output
+    return export_by_suffix(output, seed, random_model, export_onnx, export_frozen_graph)

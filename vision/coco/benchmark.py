@@ -1,0 +1,52 @@
+"""What SSD-MobileNet and SSD-ResNet34 share as benchmarks: COCO mAP, the samples, official weights."""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from collections.abc import Mapping
+from pathlib import Path
+from typing import ClassVar
+
+from torch import nn
+
+from common.accuracy.coco_map import coco_map
+from common.benchmark import AccuracyReport, Benchmark, Task
+from common.errors import UsageError
+from vision.coco.annotations import annotations_path
+from vision.coco.samples import make_coco_samples
+from vision.coco.whole_model import load_weights
+
+
+def reference_names(state_dict_json: Path) -> list[str]:
+    """The official model's state-dict names, in order, from our ``reference_state_dict.json``."""
+    return [n for n, _, _ in json.loads(state_dict_json.read_text(encoding="utf-8"))["state_dict"]]
+
+
+class CocoDetector(Benchmark):
+    """A COCO 2017 val detector; subclasses give the model, its task, its input recipe and its export."""
+
+    reference_state_dict: ClassVar[Path]  # the official ``.pytorch`` file's tensor names and shapes
+
+    @abstractmethod
+    def build_model(self) -> nn.Module:
+        """Our plain-torch model, with the official state dict's tensors in the reference's order."""
+
+    @abstractmethod
+    def detection_task(self, backend: str, dataset_path: Path) -> Task:
+        """The task for ``backend`` (already checked to be one of ``info.backends``)."""
+
+    def make_task(self, backend: str, dataset_path: Path) -> Task:
+        if backend not in self.info.backends:
+            raise UsageError(f"--backend {backend}: {self.info.name} runs on {', '.join(self.info.backends)}")
+        return self.detection_task(backend, dataset_path)
+
+    def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
+        return coco_map(results, annotations_path(Path(dataset_path)))
+
+    def make_samples(self, output: Path) -> Path:
+        return make_coco_samples(Path(output) / "coco")
+
+    def load_torch_model(self, model_path: Path) -> nn.Module:
+        """Our model with weights from our state dict or the official whole-model ``.pytorch`` pickle."""
+        return load_weights(Path(model_path), self.build_model(), reference_names(self.reference_state_dict))
