@@ -115,7 +115,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--null-server-seconds", type=_positive(float), default=2.0, help="row 3: each null Server run"
     )
     parser.add_argument("--images", type=_positive(int), default=400, help="row 5: JPEGs to preprocess")
-    parser.add_argument("--gnmt-batch", type=_positive(int), default=32, help="row 6: the batched run")
+    parser.add_argument("--gnmt-batch", type=_positive(int), default=64, help="row 6: the batched run")
     parser.add_argument(
         "--long",
         action="store_true",
