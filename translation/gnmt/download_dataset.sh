@@ -25,22 +25,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common/scripts/lib.sh
 source "$here/../../common/scripts/lib.sh"
 base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
-output="${DATA_DIR:-./data/wmt16}"
 record=3437893  # v0.5 facts: gnmt_inference_data.zip
 repeats=1300  # v0.5: the .large file is 1,300 copies of the 3,003-line accuracy set
 files=(newstest2014.tok.bpe.32000.en newstest2014.tok.bpe.32000.de vocab.bpe.32000.en vocab.bpe.32000.de
     bpe.32000)
-while getopts ":o:h" option; do
-    case "$option" in
-        o) output="$OPTARG" ;;
-        h) usage; exit 0 ;;
-        :) die "-$OPTARG needs a value (see -h)" ;;
-        *) die "unknown option -$OPTARG (see -h)" ;;
-    esac
-done
-shift $((OPTIND - 1))
-[[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
-mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
+parse_output_option "${DATA_DIR:-./data/wmt16}" "$@"
 
 have_all=1
 for name in "${files[@]}"; do [[ -f "$output/$name" ]] || have_all=0; done
