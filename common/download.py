@@ -29,6 +29,7 @@ from typing import IO
 
 from tqdm import tqdm
 
+from common.atomic import atomic_write_text
 from common.errors import UsageError
 from common.progress import progress_enabled
 
@@ -165,9 +166,7 @@ def _sidecar_matches(sidecar: Path, output: Path, checksum: _Checksum, stat: os.
 def _write_sidecar(output: Path, checksum: _Checksum) -> None:
     """Record the verified sum in ``md5sum``/``sha256sum`` format (``md5sum -c FILE.md5`` checks it)."""
     sidecar = sidecar_path(output, checksum.algorithm)
-    tmp = sidecar.with_name(f".{sidecar.name}.tmp")
-    tmp.write_text(f"{checksum.expected}  {output.name}\n", encoding="utf-8")
-    os.replace(tmp, sidecar)
+    atomic_write_text(sidecar, f"{checksum.expected}  {output.name}\n")
 
 
 def _file_digest(path: Path, checksum: _Checksum, quiet: bool) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from common.atomic import atomic_write_text
+from common.plots import figure, save_png
 from common.runner import RunConfig, Session, open_session, run_phase
 
 MAX_SAMPLES_PER_QUERY = 4096  # a ceiling for the doubling phase
@@ -71,23 +72,14 @@ def format_search(outcome: dict[str, Any]) -> str:
 
 
 def _plot(outcome: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     points = [(t["samples_per_query"], t["latency_ms"]) for t in outcome["trials"] if t["latency_ms"] is not None]
     if not points:
         return
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = figure()
     ax.plot(*zip(*points, strict=True), marker="o", color="#4477aa")
     ax.axhline(outcome["bound_ms"], color="#cc3311", linestyle="--", label="MultiStream bound")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("samples per query")
     ax.set_ylabel(f"{outcome['trials'][0]['percentile']} latency (ms)")
     ax.legend()
-    fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
+    save_png(fig, path)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from common.atomic import atomic_write_text
 from common.loadgen_log import invalid_reasons, parse_detail, parse_summary
+from common.plots import figure, save_png
 
 if TYPE_CHECKING:
     from common.backends.base import Backend
@@ -198,24 +199,14 @@ def plot_latency(results: dict[str, Any], path: Path) -> Path | None:
     lat = {k: v for k, v in perf["loadgen"]["latency_ms"].items() if k.startswith("p") and v is not None}
     if not lat:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = figure()
     ax.bar(list(lat), list(lat.values()), color="#4477aa")
     if perf["latency_bound_ms"] is not None:
         ax.axhline(perf["latency_bound_ms"], color="#cc3311", linestyle="--", label="latency bound")
         ax.legend()
     ax.set_ylabel("latency (ms)")
     ax.set_title(f"{results['title']} {results['scenario']} ({results['backend']})")
-    fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return save_png(fig, path)
 
 
 def finish(results: dict[str, Any], output: Path) -> None:

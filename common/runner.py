@@ -120,7 +120,6 @@ class Session:
     bench: Benchmark
     task: Task
     backend: Backend
-    threads: int
     task_backend: str  # whose pre/post-processing runs (openvino uses onnxruntime's, null the default's)
     sample_seconds: float | None = None
 
@@ -246,7 +245,7 @@ def open_session(cfg: RunConfig) -> Session:
     task = bench.make_task(task_backend, Path(cfg.dataset_path))
     backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model, cfg.precision)
     backend.load(Path(cfg.model) if cfg.model else None, task.io)
-    return Session(cfg, bench, task, backend, threads, task_backend)
+    return Session(cfg, bench, task, backend, task_backend)
 
 
 def run_benchmark(cfg: RunConfig) -> dict[str, Any]:
