@@ -139,13 +139,14 @@ def scenario_settings(scenario: str, opts: Options, server_qps: float | None = N
     return build_settings(opts.model, scenario, "performance", overrides=overrides)
 
 
-def _log_settings(outdir: Path) -> lg.LogSettings:
+def log_settings(outdir: Path) -> lg.LogSettings:
+    """LoadGen's logs into ``outdir``, nothing on stdout, no trace (shared with bench/null.py)."""
     outdir.mkdir(parents=True, exist_ok=True)
-    log_settings = lg.LogSettings()
-    log_settings.log_output.outdir = str(outdir)
-    log_settings.log_output.copy_summary_to_stdout = False
-    log_settings.enable_trace = False
-    return log_settings
+    logs = lg.LogSettings()
+    logs.log_output.outdir = str(outdir)
+    logs.log_output.copy_summary_to_stdout = False
+    logs.enable_trace = False
+    return logs
 
 
 def run_inline(settings: lg.TestSettings, samples: int, outdir: Path) -> LoadGenSummary:
@@ -157,7 +158,7 @@ def run_inline(settings: lg.TestSettings, samples: int, outdir: Path) -> LoadGen
     sut = lg.ConstructSUT(issue_queries, lambda: None)
     qsl = lg.ConstructQSL(samples, samples, lambda indices: None, lambda indices: None)
     try:
-        lg.StartTestWithLogSettings(sut, qsl, settings, _log_settings(outdir))
+        lg.StartTestWithLogSettings(sut, qsl, settings, log_settings(outdir))
     finally:
         lg.DestroyQSL(qsl)
         lg.DestroySUT(sut)
@@ -175,7 +176,7 @@ def run_harness(settings: lg.TestSettings, scenario: str, dataset: Dataset, opts
     sut = make_sut(scenario, BatchRunner(qsl, task, backend, null_postprocess, failure), opts.max_batchsize,
                    opts.workers, opts.batch_timeout_ms)
     try:
-        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, _log_settings(outdir))
+        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, log_settings(outdir))
     finally:
         sut.stop()
         qsl.destroy()
@@ -202,7 +203,7 @@ def _us(ns: float | None) -> float | None:
     return None if ns is None else ns / 1e3
 
 
-def _shape_name(shape: tuple[int, ...]) -> str:
+def shape_name(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape))
 
 
@@ -266,13 +267,13 @@ def measure(opts: Options) -> list[dict[str, Any]]:
         for setup in setups(opts):
             runs: dict[str, list[dict[str, Any]]] = {"inline": [], "harness": []}
             for repeat in range(opts.repeats):
-                base = opts.output / _shape_name(shape) / setup.folder
+                base = opts.output / shape_name(shape) / setup.folder
                 suffix = f"-{repeat + 1}" if opts.repeats > 1 else ""
                 started = time.perf_counter()
                 order = ["inline", "harness"] if repeat % 2 == 0 else ["harness", "inline"]  # no order bias
                 for system in order:
                     runs[system].append(_measure_once(setup, system, dataset, opts, base / f"{system}{suffix}"))
-                print(f"{_shape_name(shape)} {setup.label} run {repeat + 1}/{opts.repeats}: "
+                print(f"{shape_name(shape)} {setup.label} run {repeat + 1}/{opts.repeats}: "
                       f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
             figures = {PEAK_FIGURE: ("QPS", True)} if setup.peak else {
                 name: (unit, higher) for name, (_, unit, higher) in FIGURES[setup.scenario].items()
@@ -281,7 +282,7 @@ def measure(opts: Options) -> list[dict[str, Any]]:
                 values = {system: [run[name] for run in found] for system, found in runs.items()}
                 inline, harness = _median(values["inline"]), _median(values["harness"])
                 rows.append({
-                    "sample_shape": _shape_name(shape), "scenario": setup.scenario, "label": setup.label,
+                    "sample_shape": shape_name(shape), "scenario": setup.scenario, "label": setup.label,
                     "server_qps": setup.server_qps, "figure": name, "unit": unit,
                     "inline": inline, "harness": harness,
                     "ratio": harness / inline if inline and harness is not None else None,
@@ -307,7 +308,7 @@ def format_table(rows: list[dict[str, Any]], opts: Options, load: tuple[float, f
         f"same LoadGen {lg_version()}, same process, same settings ({opts.model} v0.5 with small counts); "
         f"median of {opts.repeats} run(s).",
         f"Offline {opts.offline_samples} samples; Server {opts.server_seconds:g} s per run, peak = highest "
-        f"target QPS with p99 within LoadGen's bound ({_server_bound_ms(opts):g} ms); "
+        f"target QPS with p99 within LoadGen's bound ({server_bound_ms(opts):g} ms); "
         f"SingleStream {opts.singlestream_queries} queries; max batch {opts.max_batchsize}, "
         f"{opts.workers} worker(s), Server batch wait {opts.batch_timeout_ms:g} ms.",
         f"{os.cpu_count()} CPUs; 1-minute load average {load[0]:.2f} before, {load[1]:.2f} after "
@@ -333,7 +334,7 @@ def format_table(rows: list[dict[str, Any]], opts: Options, load: tuple[float, f
     return "\n".join(lines)
 
 
-def _server_bound_ms(opts: Options) -> float:
+def server_bound_ms(opts: Options) -> float:
     return scenario_settings("Server", opts, 1.0).server_target_latency_ns / 1e6
 
 

@@ -67,7 +67,7 @@ def run_null(
         opts.batch_timeout_ms,
     )
     try:
-        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, ho._log_settings(outdir))
+        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, ho.log_settings(outdir))
     finally:
         sut.stop()
         qsl.destroy()
@@ -145,7 +145,7 @@ def null_rows(
     )
     rows = []
     for shape in shapes:
-        name = ho._shape_name(shape)
+        name = ho.shape_name(shape)
         dataset = ho.ArrayDataset(opts.samples, shape)
         base = output / name
         for label, task in (("np.stack collate", ho.StackTask()), ("view collate", ViewTask())):
@@ -173,7 +173,7 @@ def null_rows(
             absolute(
                 "3 null backend",
                 f"null Server {name} b{opts.max_batchsize} peak VALID QPS at "
-                f"{ho._server_bound_ms(opts):g} ms",
+                f"{ho.server_bound_ms(opts):g} ms",
                 peak,
                 "QPS",
                 SERVER_GOAL,
