@@ -35,7 +35,7 @@ from common.backends import make_backend
 from common.benchmark import Dataset, ModelIO, Task
 from common.loadgen_log import LoadGenSummary, parse_summary
 from common.qsl import SampleLibrary
-from common.settings import Overrides, build_settings
+from common.settings import Overrides, build_settings, log_settings
 from common.sut import BatchRunner, Failure, make_sut, null_postprocess
 
 MODELS = ("resnet50", "mobilenet", "ssd-mobilenet", "ssd-resnet34", "gnmt")  # the model names in mlperf.conf
@@ -137,16 +137,6 @@ def scenario_settings(scenario: str, opts: Options, server_qps: float | None = N
         performance_sample_count=opts.samples,
     )
     return build_settings(opts.model, scenario, "performance", overrides=overrides)
-
-
-def log_settings(outdir: Path) -> lg.LogSettings:
-    """LoadGen's logs into ``outdir``, nothing on stdout, no trace (shared with bench/null.py)."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    logs = lg.LogSettings()
-    logs.log_output.outdir = str(outdir)
-    logs.log_output.copy_summary_to_stdout = False
-    logs.enable_trace = False
-    return logs
 
 
 def run_inline(settings: lg.TestSettings, samples: int, outdir: Path) -> LoadGenSummary:

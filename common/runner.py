@@ -20,7 +20,14 @@ from common.errors import UsageError
 from common.progress import progress_enabled
 from common.qsl import SampleLibrary
 from common.registry import get_benchmark
-from common.settings import SCENARIOS, Overrides, build_settings, latency_bound_ms, latency_percentile
+from common.settings import (
+    SCENARIOS,
+    Overrides,
+    build_settings,
+    latency_bound_ms,
+    latency_percentile,
+    log_settings,
+)
 from common.sut import BatchRunner, Failure, Postprocess, make_sut, null_postprocess
 
 MODES = ("performance", "accuracy", "both")
@@ -164,11 +171,6 @@ def run_phase(session: Session, phase: str) -> dict[str, Any]:
         session.sample_seconds = _warm_up(session.task, session.backend, first, 1)
     settings = _settings(session, phase, len(dataset))
     outdir = Path(cfg.output) / phase
-    outdir.mkdir(parents=True, exist_ok=True)
-    log_settings = lg.LogSettings()
-    log_settings.log_output.outdir = str(outdir)
-    log_settings.log_output.copy_summary_to_stdout = False
-    log_settings.enable_trace = False
 
     failure = Failure(cfg.fail_fast)
     postprocess = null_postprocess if cfg.backend == "null" else session.task.postprocess
@@ -181,7 +183,7 @@ def run_phase(session: Session, phase: str) -> dict[str, Any]:
     sut = make_sut(cfg.scenario, run_batch, cfg.max_batchsize, cfg.workers, cfg.batch_timeout_ms)
     started = time.perf_counter()
     try:
-        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, log_settings)
+        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, log_settings(outdir))
     finally:
         sut.stop()
         qsl.destroy()

@@ -130,3 +130,13 @@ def latency_percentile(settings: lg.TestSettings, scenario: str) -> float:
         "Server": settings.server_target_latency_percentile,
         "Offline": settings.single_stream_target_latency_percentile,
     }[scenario]
+
+
+def log_settings(outdir: Path) -> lg.LogSettings:
+    """LoadGen's logs into ``outdir`` (made if missing), nothing copied to stdout, no trace file."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    logs = lg.LogSettings()
+    logs.log_output.outdir = str(outdir)
+    logs.log_output.copy_summary_to_stdout = False
+    logs.enable_trace = False
+    return logs
