@@ -20,6 +20,7 @@ from common.backends import make_backend
 from common.benchmark import Dataset, Task
 from common.loadgen_log import LoadGenSummary, parse_summary
 from common.qsl import SampleLibrary
+from common.settings import log_settings
 from common.sut import BatchRunner, Failure, make_sut, null_postprocess
 
 OFFLINE_GOAL = ">= 219000"  # issue 7: 10x the v0.5 harness's 21,900 samples/s here
@@ -67,7 +68,7 @@ def run_null(
         opts.batch_timeout_ms,
     )
     try:
-        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, ho.log_settings(outdir))
+        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, log_settings(outdir))
     finally:
         sut.stop()
         qsl.destroy()
