@@ -43,7 +43,12 @@ Feeds = dict[str, np.ndarray]
 
 
 def raw_throughput(backend: Backend, batches: Sequence[Feeds], seconds: float) -> float:
-    """Samples/s of ``predict`` over ready batches taken in turn, back to back for about ``seconds``."""
+    """Samples/s of ``predict`` over ready batches taken in turn, back to back for about ``seconds``
+    (the loop runs where the engine computes: torch's own thread, as in the harness)."""
+    return backend.run_on_engine(_throughput_loop, backend, batches, seconds)
+
+
+def _throughput_loop(backend: Backend, batches: Sequence[Feeds], seconds: float) -> float:
     size = len(next(iter(batches[0].values())))
     for k in range(WARM_UP_RUNS):
         backend.predict(batches[k % len(batches)])
@@ -55,7 +60,12 @@ def raw_throughput(backend: Backend, batches: Sequence[Feeds], seconds: float) -
 
 
 def raw_latencies_ms(backend: Backend, batches: Sequence[Feeds], seconds: float) -> list[float]:
-    """Milliseconds of each ``predict`` over ready batches taken in turn, for about ``seconds``."""
+    """Milliseconds of each ``predict`` over ready batches taken in turn, for about ``seconds`` (on the
+    engine's thread, so a torch figure has no thread hop the harness pays)."""
+    return backend.run_on_engine(_latency_loop, backend, batches, seconds)
+
+
+def _latency_loop(backend: Backend, batches: Sequence[Feeds], seconds: float) -> list[float]:
     for k in range(WARM_UP_RUNS):
         backend.predict(batches[k % len(batches)])
     found: list[float] = []

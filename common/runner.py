@@ -245,7 +245,7 @@ def open_session(cfg: RunConfig) -> Session:
     threads = cfg.threads or max(1, (os.cpu_count() or 1) // cfg.workers)
     task_backend = _task_backend(cfg.backend, bench)
     task = bench.make_task(task_backend, Path(cfg.dataset_path))
-    backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model, cfg.precision)
+    backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model, cfg.precision, cfg.workers)
     backend.load(Path(cfg.model) if cfg.model else None, task.io)
     return Session(cfg, bench, task, backend, task_backend)
 

@@ -78,14 +78,17 @@ class BatchRunner:
         if self.failure.error is None:
             try:
                 feeds = self.task.collate(self.qsl.batch(indices))
-                outputs = self.backend.predict(feeds)
-                payloads = self.postprocess(outputs, indices)
+                payloads = self.backend.run_on_engine(self._infer, feeds, indices)
                 if len(payloads) != len(ids):
                     raise RuntimeError(f"post-processing returned {len(payloads)} payloads for {len(ids)} samples")
             except BaseException as exc:  # noqa: BLE001 - LoadGen must still get its answers
                 self.failure.record(exc)
                 payloads = None
         respond(ids, payloads if payloads is not None else [b""] * len(ids))
+
+    def _infer(self, feeds: dict[str, np.ndarray], indices: Sequence[int]) -> list[bytes]:
+        """Predict and post-process, on the engine's own thread where it has one."""
+        return self.postprocess(self.backend.predict(feeds), indices)
 
 
 class SystemUnderTest:

@@ -18,8 +18,10 @@ def make_backend(
     device: str = "cpu",
     load_torch_model: Callable[[Path], Any] | None = None,
     precision: str = "fp32",
+    workers: int = 1,
 ) -> Backend:
-    """A backend by name; the pytorch backend needs the benchmark's model loader."""
+    """A backend by name; the pytorch backend needs the benchmark's model loader and runs on ``workers``
+    engine threads (one per SUT worker that calls it at once)."""
     if name == "onnxruntime":
         from common.backends.onnxruntime_backend import OnnxRuntimeBackend
 
@@ -29,7 +31,7 @@ def make_backend(
 
         if load_torch_model is None:
             raise UsageError("--backend pytorch: this benchmark has no pytorch model")
-        return PyTorchBackend(threads, device, load_torch_model, precision)
+        return PyTorchBackend(threads, device, load_torch_model, precision, workers)
     if name == "tensorflow":
         from common.backends.tensorflow_backend import TensorFlowBackend
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
 from common.benchmark import ModelIO
+
+Result = TypeVar("Result")
 
 
 class Backend(ABC):
@@ -29,6 +32,11 @@ class Backend(ABC):
     @abstractmethod
     def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         """Run one batch; return the outputs in ``io.outputs`` order."""
+
+    def run_on_engine(self, fn: Callable[..., Result], *args: object) -> Result:
+        """``fn(*args)`` where this engine computes; the harness runs predict and post-processing through
+        it. Inline for engines with their own thread pools; torch has fixed threads (see engine_threads)."""
+        return fn(*args)
 
     def describe(self) -> dict[str, Any]:
         """Engine facts for results.json: device, threads, providers, versions."""

@@ -3,27 +3,51 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from common.backends.base import Backend, require_file
+from common.backends.base import Backend, Result, require_file
+from common.backends.engine_threads import EngineThreads
+from common.backends.heap import HeapSettings, keep_freed_memory
 from common.benchmark import ModelIO
 from common.errors import UsageError
 
 
+def _flush_denormals() -> None:
+    """Random weights can drive activations into denormal floats, which are ~100x slower on CPUs; the
+    flag is per thread, so every engine thread sets it."""
+    import torch
+
+    torch.set_flush_denormal(True)
+
+
 class PyTorchBackend(Backend):
-    """Runs ``load_module(model_path)`` under inference mode."""
+    """Runs ``load_module(model_path)`` under inference mode, all of it on ``workers`` engine threads."""
 
     name = "pytorch"
 
-    def __init__(self, threads: int, device: str, load_module: Callable[[Path], Any], precision: str = "fp32") -> None:
+    def __init__(self, threads: int, device: str, load_module: Callable[[Path], Any], precision: str = "fp32",
+                 workers: int = 1) -> None:
         super().__init__(threads, device, precision)
         self._load_module = load_module
+        self.workers = workers
+        self._engine = EngineThreads(workers, "torch-engine", _flush_denormals)
+        self.heap: HeapSettings | None = None
+
+    def run_on_engine(self, fn: Callable[..., Result], *args: object) -> Result:
+        return self._engine.run(fn, *args)
 
     def load(self, model_path: Path | None, io: ModelIO) -> None:
+        self._engine.run(self._load, model_path, io)
+
+    def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return self._engine.run(self._predict, feeds)
+
+    def _load(self, model_path: Path | None, io: ModelIO) -> None:
         import torch
 
         model_file = require_file(model_path, self.name)
@@ -35,8 +59,7 @@ class PyTorchBackend(Backend):
         torch.set_num_threads(self.threads)
         with contextlib.suppress(RuntimeError):  # it may be set once per process only
             torch.set_num_interop_threads(1)
-        # Random weights can drive activations into denormal floats, which are ~100x slower on CPUs.
-        torch.set_flush_denormal(True)
+        self.heap = keep_freed_memory()
         self.module = self._load_module(model_file).eval().to(self.device)
         # Reduced precision: oneDNN's bf16 convolutions run best on channels-last tensors (ResNet50 at
         # batch 8 on this project's 2-core machine: 55.8 -> 68.1 samples/s). fp32 stays as it is.
@@ -46,7 +69,7 @@ class PyTorchBackend(Backend):
         self.io = io
         self._torch = torch
 
-    def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    def _predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         torch = self._torch
         assert self.io is not None
         with torch.inference_mode(), torch.autocast(self.device, self._autocast or torch.float32,
@@ -81,5 +104,6 @@ class PyTorchBackend(Backend):
         import torch
 
         facts = super().describe()
-        facts.update(engine=f"torch {torch.__version__}", interop_threads=torch.get_num_interop_threads())
+        facts.update(engine=f"torch {torch.__version__}", interop_threads=torch.get_num_interop_threads(),
+                     engine_threads=self.workers, heap=dataclasses.asdict(self.heap) if self.heap else None)
         return facts

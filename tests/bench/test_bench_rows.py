@@ -13,6 +13,7 @@ from bench.rows import absolute, compared, judge
 from bench.table import format_table, machine
 from bench.workspace import write_user_conf
 from common.backends import make_backend
+from common.backends.null_backend import NullBackend
 from common.settings import build_settings
 
 
@@ -74,15 +75,21 @@ def test_user_conf_reaches_loadgen(tmp_path: Path) -> None:
 def test_raw_timing_runs_the_backend() -> None:
     backend = make_backend("null", threads=1)
     seen: list[int] = []
+    loops: list[str] = []
 
-    class Counting:
+    class Counting(NullBackend):
+        def run_on_engine(self, fn, *args):
+            loops.append(fn.__name__)  # the whole timed loop goes to the engine's thread, not each predict
+            return fn(*args)
+
         def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
             seen.append(int(feeds["x"][0, 0]))
             return backend.predict(feeds)
 
     batches = [{"x": np.full((8, 3), k, np.float32)} for k in range(3)]
-    assert raw_throughput(Counting(), batches, 0.01) > 0
+    assert raw_throughput(Counting(threads=1), batches, 0.01) > 0
     assert set(seen) == {0, 1, 2} and seen[:5] == [0, 1, 2, 0, 1]  # the batches in turn, warm-up first
+    assert loops == ["_throughput_loop"]
     latencies = raw_latencies_ms(backend, batches, 0.01)
     assert len(latencies) >= 10 and min(latencies) >= 0
     assert percentile([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], 90) == pytest.approx(9.1)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import mlperf_loadgen as lg
@@ -10,6 +11,8 @@ import numpy as np
 import pytest
 
 from common.accuracy.log import read_accuracy_log
+from common.backends.base import Backend, Result
+from common.backends.engine_threads import EngineThreads
 from common.benchmark import Dataset, ModelIO, Task
 from common.qsl import SampleLibrary
 from common.settings import Overrides, build_settings
@@ -35,23 +38,43 @@ class EchoTask(Task):
 
     def __init__(self) -> None:
         self.batch_kinds: list[str] = []
+        self.collated_on: set[str] = set()
+        self.postprocessed_on: set[str] = set()
 
     def collate(self, samples: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
         self.batch_kinds.append("view" if isinstance(samples, np.ndarray) else "list")
+        self.collated_on.add(threading.current_thread().name)
         return {"x": samples if isinstance(samples, np.ndarray) else np.stack(samples)}
 
     def postprocess(self, outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:
+        self.postprocessed_on.add(threading.current_thread().name)
         return [row.tobytes() for row in outputs[0]]
 
 
-class EchoBackend:
-    """Returns the first column of the input: each sample's payload proves which data it was given."""
+class EchoBackend(Backend):
+    """Returns the first column of the input: each sample's payload proves which data it was given.
+    Like the pytorch backend, it computes on an engine thread of its own."""
+
+    name = "echo"
+
+    def __init__(self) -> None:
+        super().__init__(threads=1)
+        self.engine = EngineThreads(1, "echo-engine")
+        self.predicted_on: set[str] = set()
+
+    def load(self, model_path: Path | None, io: ModelIO) -> None:
+        self.io = io
+
+    def run_on_engine(self, fn: Callable[..., Result], *args: object) -> Result:
+        return self.engine.run(fn, *args)
 
     def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        self.predicted_on.add(threading.current_thread().name)
         return [np.ascontiguousarray(feeds["x"][:, 0])]
 
 
-def _run(scenario: str, tmp_path: Path, max_batchsize: int) -> tuple[dict[int, bytes], EchoTask]:
+def _run(scenario: str, tmp_path: Path, max_batchsize: int,
+         backend: EchoBackend | None = None) -> tuple[dict[int, bytes], EchoTask]:
     settings = build_settings("resnet50", scenario, "accuracy", overrides=Overrides(
         target_qps=2000, min_duration_ms=0, min_query_count=1, performance_sample_count=SAMPLES))
     log_settings = lg.LogSettings()
@@ -60,7 +83,7 @@ def _run(scenario: str, tmp_path: Path, max_batchsize: int) -> tuple[dict[int, b
     task = EchoTask()
     failure = Failure(fail_fast=False)
     qsl = SampleLibrary(IndexDataset(), SAMPLES)
-    sut = make_sut(scenario, BatchRunner(qsl, task, EchoBackend(), task.postprocess, failure), max_batchsize,
+    sut = make_sut(scenario, BatchRunner(qsl, task, backend or EchoBackend(), task.postprocess, failure), max_batchsize,
                    1, 1.0)
     try:
         lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, log_settings)
@@ -82,3 +105,14 @@ def test_offline_batches_are_views_of_the_slab(tmp_path: Path) -> None:
     _, task = _run("Offline", tmp_path, 8)
     assert task.batch_kinds == ["view"] * (SAMPLES // 8)  # one pass over the 40 loaded rows, 5 batches
 
+
+
+@pytest.mark.parametrize("scenario", ["Offline", "SingleStream"])
+def test_predict_and_postprocess_run_on_the_engine_thread_collate_does_not(scenario: str, tmp_path: Path) -> None:
+    backend = EchoBackend()
+    payloads, task = _run(scenario, tmp_path, 8, backend)
+    assert len(payloads) == SAMPLES
+    (engine,) = backend.predicted_on
+    assert engine.startswith("echo-engine")
+    assert task.postprocessed_on == {engine}
+    assert engine not in task.collated_on

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import platform
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -117,3 +119,40 @@ def test_a_file_with_another_interface_lists_what_was_expected(onnx_file: Path) 
 def test_missing_model_file_names_the_option(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--model .*missing.onnx: no such file"):
         make_backend("onnxruntime", threads=1).load(tmp_path / "missing.onnx", IO)
+
+
+class ThreadRecordingNet(SmallNet):
+    """Records the thread that loads it and every thread that runs it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded_on = ""
+        self.ran_on: set[str] = set()
+
+    def load(self, path: Path) -> ThreadRecordingNet:
+        self.loaded_on = threading.current_thread().name
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.ran_on.add(threading.current_thread().name)
+        return super().forward(x)
+
+
+def test_pytorch_loads_and_predicts_on_its_own_engine_thread(tmp_path: Path, batch) -> None:
+    """One OpenMP team for all torch work (see common/backends/engine_threads.py), whoever calls."""
+    (tmp_path / "m.pt").write_bytes(b"")
+    net = ThreadRecordingNet()
+    backend = make_backend("pytorch", threads=1, load_torch_model=net.load)
+    backend.load(tmp_path / "m.pt", IO)
+    callers = [threading.Thread(target=backend.predict, args=(batch,)) for _ in range(3)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    backend.predict(batch)
+    assert net.loaded_on.startswith("torch-engine")
+    assert net.ran_on == {net.loaded_on}
+    facts = backend.describe()
+    assert facts["engine_threads"] == 1
+    if platform.libc_ver()[0] == "glibc":
+        assert facts["heap"] == {"mmap_threshold": 32 * 2**20, "trim_threshold": 256 * 2**20}
