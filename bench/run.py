@@ -114,17 +114,20 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--null-server-seconds", type=_positive(float), default=2.0, help="row 3: each null Server run"
     )
-    parser.add_argument("--images", type=_positive(int), default=400, help="row 5: JPEGs to preprocess")
+    parser.add_argument(
+        "--images", type=_positive(int), default=2000,
+        help="row 5: JPEGs to preprocess (real runs preprocess 50,000: too few measure the pool's start-up)",
+    )
     parser.add_argument("--gnmt-batch", type=_positive(int), default=64, help="row 6: the batched run")
     parser.add_argument(
         "--long",
         action="store_true",
-        help="longer windows: --seconds 15 --repeats 3 --server-seconds 10 --images 2000",
+        help="longer windows: --seconds 15 --repeats 3 --server-seconds 10 --images 5000",
     )
     args = parser.parse_args(argv)
     if args.long:
         args.seconds, args.repeats, args.server_seconds = max(args.seconds, 15), max(args.repeats, 3), 10.0
-        args.null_server_seconds, args.images = 5.0, max(args.images, 2000)
+        args.null_server_seconds, args.images = 5.0, max(args.images, 5000)
     args.work = args.work or args.output / "work"
     args.threads = int(args.threads)
     return args
@@ -207,7 +210,11 @@ def collect(args: argparse.Namespace) -> list[Row]:
                 ),
             )
     if "preprocess" in chosen:
-        attempt("5 preprocessing", "ImageNet", lambda: preprocess_rows(ws.root / "preprocess", args.images))
+        attempt(
+            "5 preprocessing",
+            "ImageNet",
+            lambda: preprocess_rows(ws.root / "preprocess", args.images, args.repeats),
+        )
     if "gnmt" in chosen:
         attempt(
             "6 GNMT batching",

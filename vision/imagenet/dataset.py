@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from common.benchmark import Dataset, DatasetOptions
-from common.cache import cache_folder, load_cached
+from common.cache import cache_folder, fill_cache, load_cached
 from common.errors import UsageError
 from vision.imagenet.preprocess import Preprocessing, crop_file
 from vision.imagenet.val_map import VAL_MAP, read_val_map
@@ -53,6 +53,11 @@ class ImageNetDataset(Dataset):
 
     def __len__(self) -> int:
         return len(self.names)
+
+    def preprocess(self, indices: Sequence[int]) -> int:
+        """Crop and cache the given samples not cached yet, on all cores; how many were computed."""
+        return fill_cache(self.cache_dir, [self.names[i] for i in indices], self._crop, self.options.workers,
+                          "preprocessing ImageNet", self.options.progress)
 
     def crops(self, indices: Sequence[int]) -> np.ndarray:
         """uint8 NHWC crops of the given samples (computed on all cores once, then read from the cache)."""
