@@ -79,6 +79,15 @@ def test_cache_holds_uint8_crops_and_is_reused(folder: Path, tmp_path: Path) -> 
         np.testing.assert_array_equal(a, b)
 
 
+def test_preprocess_fills_only_the_missing_entries_with_the_crops_load_returns(folder: Path, tmp_path: Path) -> None:
+    dataset = ImageNetDataset(folder, RESNET, options(tmp_path / "cache"))
+    assert dataset.preprocess([0, 2]) == 2
+    assert dataset.preprocess([0, 1, 2]) == 1  # only image 1 was missing
+    assert dataset.preprocess([0, 1, 2]) == 0
+    np.testing.assert_array_equal(np.load(dataset.cache_dir / f"{dataset.names[2]}.npy"),
+                                  crop_file(dataset.names[2], folder, cv2.INTER_AREA))
+
+
 def test_cache_key_changes_with_interpolation_and_val_map(folder: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     resnet = ImageNetDataset(folder, RESNET, options(cache)).cache_dir
