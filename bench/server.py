@@ -67,6 +67,8 @@ def server_row(
     cfg.output = cfg.output / label
     session = open_session(cfg)
     rate = raw_throughput(session.backend, ready_feeds(session, 1), 2.0)
+    # the most batching can give: how much faster the engine alone runs full batches than single samples
+    batched_rate = raw_throughput(session.backend, ready_feeds(session, batch), 2.0)
     start = START_FRACTION * rate
     single, single_tried = peak_qps(session, 1, timeout_ms, start)
     batched, batched_tried = peak_qps(session, batch, timeout_ms, start)
@@ -85,8 +87,11 @@ def server_row(
         "same harness at b1",
         BATCHING_GOAL,
         command=command(session.cfg) + f" --batch-timeout-ms {timeout_ms:g} (target QPS searched)",
+        note=f"the engine alone: b{batch} {batched_rate:,.0f} / b1 {rate:,.0f} samples/s = "
+        f"{batched_rate / rate:.2f}x, the ceiling for batching",
         details={
             "raw_b1_samples_per_s": rate,
+            f"raw_b{batch}_samples_per_s": batched_rate,
             "tried_b1": single_tried,
             f"tried_b{batch}": batched_tried,
             "backend": session.backend.describe(),
