@@ -34,7 +34,7 @@ OFFLINE_QUERY_MARGIN = 1.5  # Offline query size: this many times the raw rate x
 @dataclass(frozen=True)
 class EngineCase:
     benchmark: str  # resnet50 | mobilenet
-    backend: str  # onnxruntime | openvino | pytorch
+    backend: str  # onnxruntime | openvino | pytorch | tensorflow
     precision: str = "fp32"
     device: str = "cpu"
 
@@ -117,7 +117,7 @@ def _config(
         backend=case.backend,
         scenario=scenario,
         mode="performance",
-        model=ws.model(case.benchmark),
+        model=ws.model(case.benchmark, ".pb" if case.backend == "tensorflow" else ".onnx"),
         dataset_path=ws.dataset(case.benchmark),
         output=ws.runs / label,
         max_batchsize=batch,

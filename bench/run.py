@@ -68,9 +68,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--backends",
         nargs="+",
-        default=["onnxruntime", "openvino"],
-        choices=["onnxruntime", "openvino", "pytorch"],
-        help="engines of rows 1 and 2",
+        default=["onnxruntime", "openvino", "pytorch", "tensorflow"],
+        choices=["onnxruntime", "openvino", "pytorch", "tensorflow"],
+        help="engines of rows 1 and 2 (every CPU backend by default)",
     )
     parser.add_argument(
         "--device", default="cpu", choices=["cpu", "cuda"], help="rows 1, 2 and 7 (see gpu.sh)"
