@@ -41,6 +41,10 @@ NOTE = (
 )
 
 
+# null Offline: 8x v0.5's 24,576 minimum, so that one run lasts about half a second at 500,000 samples/s
+NULL_OFFLINE_SAMPLES = 8 * 24576
+
+
 def _positive(kind: type, zero: bool = False) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
@@ -191,7 +195,7 @@ def collect(args: argparse.Namespace) -> list[Row]:
         attempt(
             "3 null backend",
             "Offline, Server peak, SingleStream",
-            lambda: null_rows(ws.runs / "null", [(1,), (3, 224, 224)], args.null_server_seconds, 24576),
+            lambda: null_rows(ws.runs / "null", [(1,), (3, 224, 224)], args.null_server_seconds, NULL_OFFLINE_SAMPLES),
         )
     if "server" in chosen:
         server_case = EngineCase("mobilenet", args.server_backend, args.server_precision)
