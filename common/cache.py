@@ -26,6 +26,13 @@ from common.progress import progress
 IN_PROCESS_SAMPLES_PER_WORKER = 32
 
 
+def default_cache_dir() -> Path:
+    """``$MLPERF_REF_CACHE``, else ``$XDG_CACHE_HOME/mlperf-ref``, else ``~/.cache/mlperf-ref``."""
+    if os.environ.get("MLPERF_REF_CACHE"):
+        return Path(os.environ["MLPERF_REF_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlperf-ref"
+
+
 def cache_folder(root: Path, name: str, key: Mapping[str, Any]) -> Path:
     """``root/<name>-<hash of key>``, with the key written beside the entries as key.json."""
     text = json.dumps(key, sort_keys=True, default=str)

@@ -16,6 +16,7 @@ from common.accuracy.log import read_accuracy_log
 from common.backends import check_precision, make_backend
 from common.backends.base import Backend
 from common.benchmark import AccuracyReport, Benchmark, DatasetOptions, Task
+from common.cache import default_cache_dir
 from common.errors import UsageError
 from common.progress import progress_enabled
 from common.qsl import SampleLibrary
@@ -66,13 +67,6 @@ class RunConfig:
     fail_fast: bool = False  # end the process at once when the backend fails (the command line does)
     progress: bool = True
     command_line: list[str] = field(default_factory=list)
-
-
-def default_cache_dir() -> Path:
-    """``$MLPERF_REF_CACHE``, else ``$XDG_CACHE_HOME/mlperf-ref``, else ``~/.cache/mlperf-ref``."""
-    if os.environ.get("MLPERF_REF_CACHE"):
-        return Path(os.environ["MLPERF_REF_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlperf-ref"
 
 
 def _task_backend(backend: str, bench: Benchmark) -> str:

@@ -7,11 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from common.backends.base import Backend, require_file, require_fp32
+from common.backends.base import Backend, require_file
 from common.benchmark import ModelIO
+from common.cache import default_cache_dir
 from common.errors import UsageError
 
-_PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+TENSORRT = "TensorrtExecutionProvider"
+Provider = str | tuple[str, dict[str, Any]]
 
 
 def check_interface(model_file: Path, io: ModelIO, inputs: list[str], outputs: list[str]) -> None:
@@ -31,29 +35,21 @@ class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
 
     def load(self, model_path: Path | None, io: ModelIO) -> None:
-        require_fp32(self, "use --backend openvino or pytorch for bf16")
         import onnxruntime as ort
 
         model_file = require_file(model_path, self.name)
-        if self.device not in _PROVIDERS:
-            raise UsageError(f"--device {self.device}: onnxruntime runs on cpu or cuda")
-        wanted = _PROVIDERS[self.device]
-        if wanted not in ort.get_available_providers():
-            raise UsageError(
-                f"--device {self.device}: this onnxruntime has no {wanted} "
-                f"(install onnxruntime-gpu from requirements/gpu.txt)"
-            )
+        providers = self.providers(ort.get_available_providers())
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        providers = [wanted] if wanted == "CPUExecutionProvider" else [wanted, "CPUExecutionProvider"]
         self.session = ort.InferenceSession(str(model_file), options, providers=providers)
+        wanted = _name(providers[0])
         if self.session.get_providers()[0] != wanted:
             raise UsageError(
                 f"--device {self.device}: onnxruntime fell back to {self.session.get_providers()[0]} "
-                f"({wanted} did not start; check the CUDA and cuDNN libraries)"
+                f"({wanted} did not start; check the CUDA, cuDNN and TensorRT libraries)"
             )
         check_interface(
             model_file,
@@ -67,6 +63,33 @@ class OnnxRuntimeBackend(Backend):
     def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         return self.session.run(self._outputs, feeds)
 
+    def providers(self, available: list[str]) -> list[Provider]:
+        """The execution providers to ask for, best first: on cuda TensorRT where this onnxruntime has it
+        (fp16 there with --precision fp16), else CUDA; anything the device or provider cannot do is refused."""
+        if self.device == "cpu":
+            self._refuse_precision("onnxruntime runs the model file's own fp32 arithmetic on the cpu; use "
+                                   "--backend openvino or pytorch for bf16")
+            return [CPU]
+        if self.device != "cuda":
+            raise UsageError(f"--device {self.device}: onnxruntime runs on cpu or cuda")
+        if CUDA not in available:
+            raise UsageError(f"--device cuda: this onnxruntime has no {CUDA} (install onnxruntime-gpu from "
+                             "requirements/gpu.txt)")
+        if TENSORRT not in available:
+            self._refuse_precision(f"onnxruntime has fp16 on cuda only through {TENSORRT}, which this "
+                                   "onnxruntime lacks; use --backend pytorch --device cuda --precision fp16")
+            return [CUDA, CPU]
+        if self.precision not in ("fp32", "fp16"):
+            self._refuse_precision("onnxruntime's TensorRT provider runs fp32 or fp16")
+        engines = default_cache_dir() / "tensorrt"  # TensorRT builds an engine per model and shape once
+        tensorrt = {"trt_fp16_enable": self.precision == "fp16", "trt_engine_cache_enable": True,
+                    "trt_engine_cache_path": str(engines)}
+        return [(TENSORRT, tensorrt), CUDA, CPU]
+
+    def _refuse_precision(self, why: str) -> None:
+        if self.precision != "fp32":
+            raise UsageError(f"--precision {self.precision}: {why}")
+
     def describe(self) -> dict[str, Any]:
         import onnxruntime as ort
 
@@ -74,3 +97,7 @@ class OnnxRuntimeBackend(Backend):
         facts.update(engine=f"onnxruntime {ort.__version__}", providers=self.session.get_providers())
         facts["inter_op_threads"] = 1
         return facts
+
+
+def _name(provider: Provider) -> str:
+    return provider if isinstance(provider, str) else provider[0]

@@ -75,7 +75,7 @@ def test_openvino_bf16_runs_close_to_fp32(onnx_file: Path, batch) -> None:
 
 
 @pytest.mark.parametrize(("backend", "precision", "needle"), [
-    ("onnxruntime", "bf16", "--precision bf16: the onnxruntime backend runs the model file's own fp32"),
+    ("onnxruntime", "bf16", "--precision bf16: onnxruntime runs the model file's own fp32 arithmetic on the cpu"),
     ("tensorflow", "fp16", "--precision fp16: the tensorflow backend"),
     ("null", "bf16", "--precision bf16: the null backend"),
     ("openvino", "int8", "--precision int8: openvino offers fp32, bf16, fp16"),
