@@ -85,7 +85,7 @@ class DatasetOptions:
     backend: str  # the preprocessing can depend on it (e.g. uint8 NHWC for the TF SSD graph)
     layout: str  # from the task's ModelIO
     cache_dir: Path  # root of the preprocessing cache; each benchmark keys its own entries below it
-    workers: int  # processes for preprocessing
+    workers: int  # threads for preprocessing
     count: int | None = None  # use only the first ``count`` samples (testing; not valid for submission)
     progress: bool = True  # show progress bars (they stay quiet when stderr is not a terminal)
     purpose: str = "accuracy"  # "accuracy" or "performance": GNMT reads another file for each

