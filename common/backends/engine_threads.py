@@ -13,9 +13,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
 
-Result = TypeVar("Result")
+from common.backends.base import Result
 
 
 class EngineThreads:
@@ -37,6 +36,3 @@ class EngineThreads:
         if threading.get_ident() in self._own:
             return fn(*args)
         return self._pool.submit(fn, *args).result()
-
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=True)

@@ -19,7 +19,6 @@ def test_work_runs_on_one_long_lived_engine_thread() -> None:
     assert len(names) == 1
     assert names.pop().startswith("test-engine")
     assert _thread_name() == "MainThread"
-    engine.shutdown()
 
 
 def test_a_call_from_an_engine_thread_runs_inline() -> None:
@@ -27,7 +26,6 @@ def test_a_call_from_an_engine_thread_runs_inline() -> None:
     # with one thread, a nested submit would wait for itself forever
     outer, inner = engine.run(lambda: (_thread_name(), engine.run(_thread_name)))
     assert outer == inner
-    engine.shutdown()
 
 
 def test_prepare_runs_once_on_each_engine_thread_before_any_work() -> None:
@@ -41,7 +39,6 @@ def test_prepare_runs_once_on_each_engine_thread_before_any_work() -> None:
         caller.join()
     engine.run(_thread_name)
     assert sorted(prepared) == sorted(set(prepared)) and len(prepared) == 2
-    engine.shutdown()
 
 
 def test_the_callers_exception_is_the_engines() -> None:
@@ -49,4 +46,3 @@ def test_the_callers_exception_is_the_engines() -> None:
     with pytest.raises(ZeroDivisionError):
         engine.run(lambda: 1 / 0)
     assert engine.run(lambda: 7) == 7  # the thread survives
-    engine.shutdown()
