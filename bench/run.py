@@ -120,7 +120,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--images", type=_positive(int), default=2000,
-        help="row 5: JPEGs to preprocess (real runs preprocess 50,000: too few measure the pool's start-up)",
+        help="row 5: JPEGs to preprocess (real runs preprocess 50,000; a few hundred last under a second)",
     )
     parser.add_argument("--gnmt-batch", type=_positive(int), default=64, help="row 6: the batched run")
     parser.add_argument(
