@@ -38,21 +38,45 @@ fetch() {
         || die "download of $(basename "$file") failed (the line above says why)"
 }
 
-# parse_output_option DEFAULT ARGS...: the download scripts' "-o DIR" and "-h" (the script defines usage);
-# sets $output and creates the folder.
-parse_output_option() {
-    output="$1"
-    shift
-    local option OPTIND=1
-    while getopts ":o:h" option; do
+# parse_folder_option LETTER DEFAULT ARGS...: "-LETTER DIR" and "-h" (the script defines usage); sets
+# $option_dir (DEFAULT unless given) and the array $positional with the other arguments.
+parse_folder_option() {
+    local letter="$1" option OPTIND=1
+    option_dir="$2"
+    shift 2
+    while getopts ":${letter}:h" option; do
         case "$option" in
-            o) output="$OPTARG" ;;
+            "$letter") option_dir="$OPTARG" ;;
             h) usage; exit 0 ;;
             :) die "-$OPTARG needs a value (see -h)" ;;
             *) die "unknown option -$OPTARG (see -h)" ;;
         esac
     done
     shift $((OPTIND - 1))
-    [[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
+    positional=("$@")
+}
+
+# parse_output_option DEFAULT ARGS...: the download scripts' "-o DIR" and "-h" (the script defines usage);
+# sets $output and creates the folder.
+parse_output_option() {
+    parse_folder_option o "$@"
+    output="$option_dir"
+    [[ ${#positional[@]} -eq 0 ]] || die "unexpected argument ${positional[0]} (see -h)"
     mkdir -p "$output" || die "cannot create $output; pass a writable folder with -o"
+}
+
+# verify_with_python MODULE DEFAULT_DIR "FLAG..." ARGS...: the Python verify scripts' "-d DIR", the
+# pass-through FLAGs and -h (the script defines usage); runs "python -m MODULE DIR FLAGS".
+verify_with_python() {
+    local module="$1" folder="$2" allowed=" $3 " extra=()
+    shift 3
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            -d) [[ $# -ge 2 ]] || die "-d needs a folder (see -h)"; folder="$2"; shift 2 ;;
+            -h|--help) usage; exit 0 ;;
+            *) [[ "$allowed" == *" $1 "* ]] || die "unknown argument $1 (see -h)"; extra+=("$1"); shift ;;
+        esac
+    done
+    [[ -d "$folder" ]] || die "$folder: no such folder; pass the dataset folder with -d (see download_dataset.sh)"
+    run_python -m "$module" "$folder" "${extra[@]}"
 }

@@ -20,17 +20,9 @@ USAGE
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common/scripts/lib.sh
 source "$here/../../common/scripts/lib.sh"
-folder="${DATA_DIR:-./data/wmt16}"
-while getopts ":d:h" option; do
-    case "$option" in
-        d) folder="$OPTARG" ;;
-        h) usage; exit 0 ;;
-        :) die "-$OPTARG needs a value (see -h)" ;;
-        *) die "unknown option -$OPTARG (see -h)" ;;
-    esac
-done
-shift $((OPTIND - 1))
-[[ $# -eq 0 ]] || die "unexpected argument $1 (see -h)"
+parse_folder_option d "${DATA_DIR:-./data/wmt16}" "$@"
+folder="$option_dir"
+[[ ${#positional[@]} -eq 0 ]] || die "unexpected argument ${positional[0]} (see -h)"
 [[ -d $folder ]] || die "$folder is not a folder; run download_dataset.sh -o $folder first"
 
 # v0.5 verify_dataset.sh md5 sums; line counts: 3,003 sentences, the .large file 1,300 times as many.

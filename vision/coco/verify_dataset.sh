@@ -21,15 +21,4 @@ USAGE
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common/scripts/lib.sh
 source "$here/../../common/scripts/lib.sh"
-folder="${DATA_DIR:-./coco}"
-extra=()
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        -d) [[ $# -ge 2 ]] || die "-d needs a folder (see -h)"; folder="$2"; shift 2 ;;
-        --any-count|--decode) extra+=("$1"); shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) die "unknown argument $1 (see -h)" ;;
-    esac
-done
-[[ -d "$folder" ]] || die "$folder: no such folder; pass the dataset folder with -d (see download_dataset.sh)"
-exec env PYTHONPATH="$MLPERF_REPO${PYTHONPATH:+:$PYTHONPATH}" "$(project_python)" -m vision.coco.verify "$folder" "${extra[@]}"
+verify_with_python vision.coco.verify "${DATA_DIR:-./coco}" "--any-count --decode" "$@"

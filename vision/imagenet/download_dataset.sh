@@ -29,18 +29,10 @@ USAGE
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common/scripts/lib.sh
 source "$here/../../common/scripts/lib.sh"
-output="${DATA_DIR:-./imagenet}"
-while getopts ":o:h" option; do
-    case "$option" in
-        o) output="$OPTARG" ;;
-        h) usage; exit 0 ;;
-        :) die "-$OPTARG needs a value (see -h)" ;;
-        *) die "unknown option -$OPTARG (see -h)" ;;
-    esac
-done
-shift $((OPTIND - 1))
-[[ $# -eq 1 ]] || die "pass the path or URL of ${TAR_NAME} (see -h)"
-source="$1"
+parse_folder_option o "${DATA_DIR:-./imagenet}" "$@"
+output="$option_dir"
+[[ ${#positional[@]} -eq 1 ]] || die "pass the path or URL of ${TAR_NAME} (see -h)"
+source="${positional[0]}"
 
 if [[ -f "$output/val_map.txt" ]] && cmp -s "$output/val_map.txt" "$here/val_map.txt"; then
     echo "$output: already extracted; check it with verify_dataset.sh -d $output"
