@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from common.backends import BACKENDS, PRECISIONS
-from common.errors import UsageError
+from common.errors import RunError, UsageError
 from common.registry import benchmarks, get_benchmark
-from common.runner import RunError
 from common.settings import SCENARIOS
 
 

@@ -1,4 +1,4 @@
-"""The one error type the command line turns into a single clear line and exit code 2."""
+"""The errors the command line turns into one clear line: UsageError (exit 2) and RunError (exit 1)."""
 
 
 class UsageError(Exception):
@@ -6,3 +6,7 @@ class UsageError(Exception):
 
     The message names the file or option and says how to fix it.
     """
+
+
+class RunError(RuntimeError):
+    """The run failed (a backend or preprocessing error); the message says where."""

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from common.atomic import atomic_write_text
-from common.errors import UsageError
+from common.errors import RunError, UsageError
 from common.registry import benchmarks
-from common.runner import RunConfig, RunError, run_benchmark
-from common.samples import export_random_model, make_all_samples
+from common.runner import RunConfig, run_benchmark
+from common.samples import RANDOM_WEIGHTS_SUFFIX, export_random_model, make_all_samples
 
 
 def _model_path(models: Path, name: str, backend: str, model_files: dict[str, str]) -> Path:
@@ -72,7 +72,7 @@ def run_quickstart(output: Path, scenario: str = "Offline", only: list[str] | No
         bench = found[name]
         backend = bench.info.default_backend
         model = _model_path(output / "models", name, backend, dict(bench.info.model_files))
-        if not Path(f"{model}.random-weights").exists():
+        if not Path(f"{model}{RANDOM_WEIGHTS_SUFFIX}").exists():
             export_random_model(bench, model)
         cfg = RunConfig(benchmark=name, backend=backend, scenario=scenario, mode="both", model=model,
                         dataset_path=samples[name], output=output / name, quick=True,

@@ -17,10 +17,11 @@ from common.backends import check_precision, make_backend
 from common.backends.base import Backend
 from common.benchmark import AccuracyReport, Benchmark, DatasetOptions, Task
 from common.cache import default_cache_dir
-from common.errors import UsageError
+from common.errors import RunError, UsageError
 from common.progress import progress_enabled
 from common.qsl import SampleLibrary
 from common.registry import get_benchmark
+from common.samples import RANDOM_WEIGHTS_SUFFIX, SYNTHETIC_MARKER
 from common.settings import (
     SCENARIOS,
     Overrides,
@@ -33,13 +34,6 @@ from common.sut import BatchRunner, Failure, Postprocess, make_sut, null_postpro
 
 MODES = ("performance", "accuracy", "both")
 QUICK_QUERIES = 32  # queries of a --quick SingleStream, MultiStream or Server run
-SYNTHETIC_MARKER = "SYNTHETIC"  # a file in a dataset folder made by make-samples
-RANDOM_WEIGHTS_SUFFIX = ".random-weights"  # a file beside a model made by export-model
-
-
-class RunError(RuntimeError):
-    """The run failed (a backend or preprocessing error); the message says where."""
-
 
 @dataclass
 class RunConfig:

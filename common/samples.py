@@ -8,7 +8,9 @@ from pathlib import Path
 from common.atomic import atomic_write_text
 from common.benchmark import Benchmark
 from common.registry import benchmarks
-from common.runner import RANDOM_WEIGHTS_SUFFIX, SYNTHETIC_MARKER
+
+SYNTHETIC_MARKER = "SYNTHETIC"  # a file in a dataset folder made by make-samples
+RANDOM_WEIGHTS_SUFFIX = ".random-weights"  # a file beside a model made by export-model
 
 
 def make_all_samples(output: Path, names: Sequence[str] | None = None) -> dict[str, Path]:

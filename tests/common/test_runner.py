@@ -14,7 +14,8 @@ import common.runner as runner
 from common.accuracy.log import read_accuracy_log
 from common.backends.base import Backend
 from common.benchmark import ModelIO
-from common.runner import RunConfig, RunError, run_benchmark
+from common.errors import RunError
+from common.runner import RunConfig, run_benchmark
 
 SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
 

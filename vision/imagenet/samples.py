@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from common.atomic import atomic_write_bytes, atomic_write_text
-from common.runner import SYNTHETIC_MARKER
+from common.samples import SYNTHETIC_MARKER
 from vision.imagenet.val_map import NUM_CLASSES, VAL_MAP
 
 FOLDER = "imagenet"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import cv2
 
-from common.runner import SYNTHETIC_MARKER
+from common.samples import SYNTHETIC_MARKER
 from vision.imagenet.samples import SIZES, write_samples
 from vision.imagenet.val_map import read_val_map
 
