@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/ru
 from bench.rows import Row, compared  # noqa: E402
 from bench.table import format_table, machine  # noqa: E402
 from common.atomic import atomic_write_text  # noqa: E402
-from common.report import library_versions  # noqa: E402
+from common.environment import library_versions  # noqa: E402
 
 ROWS = ("engine", "latency", "null", "server", "preprocess", "gnmt", "precision")
 # The v0.5 harness reached 44.5 of the 56.5 samples/s raw onnxruntime gave on ResNet50 (issue 7's

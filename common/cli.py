@@ -91,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from common.runner import RunConfig, run_benchmark  # noqa: I001 - heavy imports only when running
+    from common.verdict import exit_code
 
     bench = get_benchmark(args.benchmark)
     cfg = RunConfig(
@@ -108,12 +109,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         if args.scenario != "MultiStream" or args.mode != "performance":
             raise UsageError("--find-samples-per-query needs --scenario MultiStream and performance mode")
         return 0 if find_samples_per_query(cfg)["samples_per_query"] > 0 else 1
-    results = run_benchmark(cfg)
-    verdict = results["verdict"]
-    # Exit 1 on a FAIL that means something: accuracy of real weights on real data, latency of a full run.
-    real_accuracy = not (results["synthetic_data"] or results["random_weights"])
-    failed = (verdict["accuracy"] is False and real_accuracy) or (verdict["latency"] is False and not cfg.quick)
-    return 1 if failed else 0
+    return exit_code(run_benchmark(cfg))
 
 
 def _make_samples(args: argparse.Namespace) -> int:

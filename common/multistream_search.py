@@ -9,20 +9,19 @@ from typing import Any
 
 from common.atomic import atomic_write_text
 from common.plots import figure, save_png
-from common.runner import RunConfig, Session, open_session, run_phase
+from common.runner import RunConfig, Session, open_session
 
 MAX_SAMPLES_PER_QUERY = 4096  # a ceiling for the doubling phase
 
 
-def _trial(session: Session, base: RunConfig, samples_per_query: int) -> dict[str, Any]:
-    session.cfg = dataclasses.replace(base, samples_per_query=samples_per_query,
-                                      output=Path(base.output) / f"samples_per_query_{samples_per_query}")
-    result = run_phase(session, "performance")
-    key = f"p{result['latency_percentile']:g}"
-    latency = result["loadgen"]["latency_ms"].get(key)
-    bound = result["latency_bound_ms"]
-    return {"samples_per_query": samples_per_query, "latency_ms": latency, "percentile": key, "bound_ms": bound,
-            "meets_bound": latency is not None and latency <= bound, "loadgen_valid": result["loadgen"]["valid"]}
+def _trial(session: Session, samples_per_query: int) -> dict[str, Any]:
+    options = session.phase_options(samples_per_query=samples_per_query,
+                                    output=Path(session.cfg.output) / f"samples_per_query_{samples_per_query}")
+    result = session.run_phase("performance", options)
+    latency, bound = result.bounded_latency_ms, result.latency_bound_ms
+    return {"samples_per_query": samples_per_query, "latency_ms": latency, "percentile": result.latency_key,
+            "bound_ms": bound, "meets_bound": latency is not None and bound is not None and latency <= bound,
+            "loadgen_valid": result.loadgen.valid if result.loadgen else None}
 
 
 def find_samples_per_query(cfg: RunConfig) -> dict[str, Any]:
@@ -33,7 +32,7 @@ def find_samples_per_query(cfg: RunConfig) -> dict[str, Any]:
 
     def meets(n: int) -> bool:
         if n not in trials:
-            trials[n] = _trial(session, base, n)
+            trials[n] = _trial(session, n)
         return trials[n]["meets_bound"]
 
     if not meets(1):

@@ -10,6 +10,7 @@ from typing import Any
 from common.atomic import atomic_write_text
 from common.errors import RunError, UsageError
 from common.registry import benchmarks
+from common.results import RunResults
 from common.runner import RunConfig, run_benchmark
 from common.samples import RANDOM_WEIGHTS_SUFFIX, export_random_model, make_all_samples
 
@@ -18,23 +19,23 @@ def _model_path(models: Path, name: str, backend: str, model_files: dict[str, st
     return models / model_files.get(backend, f"{name}.onnx")
 
 
-def _row(name: str, results: dict[str, Any] | None, error: str | None) -> dict[str, Any]:
+def _row(name: str, results: RunResults | None, error: str | None) -> dict[str, Any]:
     if results is None:
         return {"benchmark": name, "error": error}
-    perf = results["performance"]["loadgen"]
-    acc = results["accuracy"]["accuracy"]
+    assert results.performance and results.performance.loadgen and results.accuracy and results.accuracy.accuracy
+    perf, acc = results.performance.loadgen, results.accuracy.accuracy
     return {
         "benchmark": name,
-        "backend": results["backend"],
-        "scenario": results["scenario"],
-        "metric": perf["metric"],
-        "metric_value": perf["metric_value"],
-        "p99_ms": perf["latency_ms"].get("p99"),
-        "accuracy": acc["value"],
-        "target": acc["target"],
-        "unit": acc["unit"],
-        "loadgen_valid": perf["valid"],
-        "seconds": round(results["performance"]["seconds"] + results["accuracy"]["seconds"], 1),
+        "backend": results.backend,
+        "scenario": results.scenario,
+        "metric": perf.metric,
+        "metric_value": perf.metric_value,
+        "p99_ms": perf.latency_ms.get("p99"),
+        "accuracy": acc.value,
+        "target": acc.target,
+        "unit": acc.unit,
+        "loadgen_valid": perf.valid,
+        "seconds": round(results.performance.seconds + results.accuracy.seconds, 1),
     }
 
 

@@ -1,41 +1,46 @@
-"""One benchmark run: dataset -> QSL -> SUT -> backend -> LoadGen -> scorer -> results and summary."""
+"""One benchmark run: dataset -> QSL -> SUT -> backend -> LoadGen -> scorer -> results and summary.
+
+A :class:`Session` holds what one ``RunConfig`` loads once (the benchmark, its task, the backend with
+its model); each LoadGen phase is run with :meth:`Session.run_phase`, whose per-phase choices (batching,
+target QPS, samples per query, where the logs go) are a :class:`PhaseOptions` passed in, never a change
+to the session.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import os
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import mlperf_loadgen as lg
 from tqdm import tqdm
 
 from common import report
 from common.accuracy.log import read_accuracy_log
-from common.backends import check_precision, make_backend
+from common.atomic import atomic_write_text
+from common.backends import backend_class, backends_for, check_precision, make_backend
 from common.backends.base import Backend
-from common.benchmark import AccuracyReport, Benchmark, DatasetOptions, Task
+from common.benchmark import Benchmark, Dataset, DatasetOptions, Task
 from common.cache import default_cache_dir
-from common.errors import RunError, UsageError
+from common.environment import library_versions, machine_facts
+from common.errors import UsageError
+from common.loadgen_phase import SutOptions, run_loadgen_phase
 from common.progress import progress_enabled
-from common.qsl import SampleLibrary
 from common.registry import get_benchmark
+from common.results import AccuracyResult, LoadGenResult, PhaseResult, RunResults
 from common.samples import RANDOM_WEIGHTS_SUFFIX, SYNTHETIC_MARKER
-from common.settings import (
-    SCENARIOS,
-    Overrides,
-    build_settings,
-    latency_bound_ms,
-    latency_percentile,
-    log_settings,
-)
-from common.sut import BatchRunner, Failure, Postprocess, make_sut, null_postprocess
+from common.settings import SCENARIOS, Overrides, build_settings, latency_bound_ms, latency_percentile
+from common.verdict import judge
 
 MODES = ("performance", "accuracy", "both")
 QUICK_QUERIES = 32  # queries of a --quick SingleStream, MultiStream or Server run
 
-@dataclass
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything one ``mlperf-ref run`` needs."""
 
@@ -63,21 +68,41 @@ class RunConfig:
     command_line: list[str] = field(default_factory=list)
 
 
-def _task_backend(backend: str, bench: Benchmark) -> str:
-    """Whose pre/post-processing a backend uses: openvino runs the onnxruntime files, null the default's."""
+@dataclass(frozen=True)
+class PhaseOptions:
+    """What may differ between LoadGen phases of one session (the rest is fixed when the model loads)."""
+
+    output: Path
+    max_batchsize: int = 1
+    batch_timeout_ms: float = 0.0
+    target_qps: float | None = None
+    samples_per_query: int | None = None
+    user_conf: Path | None = None
+
+    @classmethod
+    def of(cls, cfg: RunConfig) -> PhaseOptions:
+        return cls(output=Path(cfg.output), max_batchsize=cfg.max_batchsize, batch_timeout_ms=cfg.batch_timeout_ms,
+                   target_qps=cfg.target_qps, samples_per_query=cfg.samples_per_query, user_conf=cfg.user_conf)
+
+    def validate(self) -> None:
+        if self.max_batchsize < 1:
+            raise UsageError(f"--max-batchsize {self.max_batchsize}: must be at least 1")
+        if self.batch_timeout_ms < 0:
+            raise UsageError(f"--batch-timeout-ms {self.batch_timeout_ms:g}: must be at least 0")
+
+
+def _task_backend(cfg: RunConfig, bench: Benchmark) -> str:
+    """Whose pre/post-processing the backend runs (its own, the files it runs, or the default's)."""
     info = bench.info
-    if backend == "openvino" and "onnxruntime" in info.backends:
-        return "onnxruntime"
-    if backend == "null" and "null" in info.backends:
-        return info.default_backend
-    if backend not in info.backends:
-        extra = ", openvino" if "onnxruntime" in info.backends else ""
-        raise UsageError(f"--backend {backend}: {info.name} runs on {', '.join(info.backends)}{extra}")
-    return backend
+    family = backend_class(cfg.backend).task_family(info.backends)
+    if family is None:
+        raise UsageError(f"--backend {cfg.backend}: {info.name} runs on {', '.join(backends_for(info.backends))}")
+    return family
 
 
 def _validate(cfg: RunConfig, bench: Benchmark) -> None:
-    _task_backend(cfg.backend, bench)
+    backend = backend_class(cfg.backend)
+    _task_backend(cfg, bench)
     check_precision(cfg.precision)
     if cfg.scenario not in SCENARIOS:
         raise UsageError(f"--scenario {cfg.scenario}: choose one of {', '.join(SCENARIOS)}")
@@ -92,24 +117,24 @@ def _validate(cfg: RunConfig, bench: Benchmark) -> None:
             raise UsageError(f"{option} {value}: must be at least 1")
     if cfg.device not in ("cpu", "cuda"):
         raise UsageError(f"--device {cfg.device}: choose cpu or cuda")
-    if cfg.backend == "null" and cfg.device != "cpu":
-        raise UsageError("--device cuda: the null backend runs no model; use --device cpu")
+    if not backend.runs_model and cfg.device != "cpu":
+        raise UsageError(f"--device {cfg.device}: the {cfg.backend} backend runs no model; use --device cpu")
 
 
-def _warm_up(task: Task, backend: Backend, dataset_sample: Any, batch: int, runs: int = 3) -> float:
-    """Run a few batches of one sample; return the seconds one sample took (last run)."""
-    feeds = task.collate([dataset_sample] * batch)
+def _warm_up(task: Task, backend: Backend, samples: object, runs: int = 3) -> float:
+    """Run a batch of the first sample a few times; return the seconds it took (last run)."""
+    feeds = task.collate(samples)
     seconds = 0.0
     for _ in range(runs):
         start = time.perf_counter()
         backend.predict(feeds)
-        seconds = (time.perf_counter() - start) / batch
+        seconds = time.perf_counter() - start
     return max(seconds, 1e-6)
 
 
 @dataclass
 class Session:
-    """What stays loaded across the phases of one run."""
+    """What stays loaded across the phases of one run (read-only but for the warm-up's timing)."""
 
     cfg: RunConfig
     bench: Benchmark
@@ -118,111 +143,94 @@ class Session:
     task_backend: str  # whose pre/post-processing runs (openvino uses onnxruntime's, null the default's)
     sample_seconds: float | None = None
 
+    def phase_options(self, **changes: object) -> PhaseOptions:
+        """The configuration's phase options with ``changes`` (output, max_batchsize, target_qps, ...)."""
+        return dataclasses.replace(PhaseOptions.of(self.cfg), **changes)
 
-def _open_dataset(session: Session, purpose: str):
-    cfg, info = session.cfg, session.bench.info
-    count = cfg.count
-    if cfg.quick:
-        count = min(count or info.quick_count, info.quick_count)
-    options = DatasetOptions(
-        backend=session.task_backend, layout=session.task.io.layout, cache_dir=cfg.cache_dir or default_cache_dir(),
-        workers=os.cpu_count() or 1, count=count, progress=cfg.progress, purpose=purpose,
-    )
-    dataset = session.bench.open_dataset(Path(cfg.dataset_path), options)
-    if len(dataset) == 0:
-        raise UsageError(f"--dataset-path {cfg.dataset_path}: the dataset has no samples")
-    return dataset
+    def open_dataset(self, purpose: str, count: int | None = None, progress: bool | None = None) -> Dataset:
+        """The benchmark's dataset as this session preprocesses it (``purpose``: accuracy or performance)."""
+        cfg, info = self.cfg, self.bench.info
+        count = count or cfg.count
+        if cfg.quick:
+            count = min(count or info.quick_count, info.quick_count)
+        options = DatasetOptions(
+            backend=self.task_backend, layout=self.task.io.layout, cache_dir=cfg.cache_dir or default_cache_dir(),
+            workers=os.cpu_count() or 1, count=count, progress=cfg.progress if progress is None else progress,
+            purpose=purpose,
+        )
+        dataset = self.bench.open_dataset(Path(cfg.dataset_path), options)
+        if len(dataset) == 0:
+            raise UsageError(f"--dataset-path {cfg.dataset_path}: the dataset has no samples")
+        return dataset
 
+    def settings(self, phase: str, options: PhaseOptions, dataset_size: int) -> lg.TestSettings:
+        """LoadGen's settings of one phase: the v0.5 rules, the user's conf, the options, quick counts."""
+        cfg, info = self.cfg, self.bench.info
+        overrides = Overrides(target_qps=options.target_qps, samples_per_query=options.samples_per_query)
+        settings = build_settings(info.name, cfg.scenario, phase, options.user_conf, overrides, cfg.quick)
+        requested = settings.performance_sample_count_override or info.performance_sample_count
+        settings.performance_sample_count_override = min(requested, dataset_size)
+        if cfg.quick:  # a fixed small number of queries, no minimum duration
+            per_second = 1.0 / self.sample_seconds if self.sample_seconds else 100.0
+            if options.target_qps is None:
+                settings.server_target_qps = max(0.5 * per_second, 0.1)  # half the engine's rate: a stable queue
+            queries = dataset_size if cfg.scenario == "Offline" else min(dataset_size, QUICK_QUERIES)
+            settings.min_query_count = queries
+            settings.max_query_count = 0 if cfg.scenario == "Offline" else queries
+        return settings
 
-def _settings(session: Session, phase: str, dataset_size: int):
-    cfg, info = session.cfg, session.bench.info
-    overrides = Overrides(target_qps=cfg.target_qps, samples_per_query=cfg.samples_per_query)
-    settings = build_settings(info.name, cfg.scenario, phase, cfg.user_conf, overrides, cfg.quick)
-    requested = settings.performance_sample_count_override or info.performance_sample_count
-    settings.performance_sample_count_override = min(requested, dataset_size)
-    if cfg.quick:  # a fixed small number of queries, no minimum duration
-        per_second = 1.0 / session.sample_seconds if session.sample_seconds else 100.0
-        if cfg.target_qps is None:
-            settings.server_target_qps = max(0.5 * per_second, 0.1)  # half the engine's rate: a stable queue
-        queries = dataset_size if cfg.scenario == "Offline" else min(dataset_size, QUICK_QUERIES)
-        settings.min_query_count = queries
-        settings.max_query_count = 0 if cfg.scenario == "Offline" else queries
-    return settings
+    def run_phase(self, phase: str, options: PhaseOptions | None = None) -> PhaseResult:
+        """One LoadGen test (accuracy or performance) with ``options`` (default: the configuration's)."""
+        options = options or PhaseOptions.of(self.cfg)
+        options.validate()
+        dataset = self.open_dataset(phase)
+        if self.sample_seconds is None:
+            self.sample_seconds = _warm_up(self.task, self.backend, dataset.load([0]))
+        settings = self.settings(phase, options, len(dataset))
+        outdir = Path(options.output) / phase
+        sut_options = SutOptions(self.cfg.scenario, options.max_batchsize, self.cfg.workers,
+                                 options.batch_timeout_ms, self.cfg.fail_fast)
+        bar = None
+        if phase == "accuracy" and progress_enabled(self.cfg.progress):  # an accuracy pass can take hours
+            bar = tqdm(total=len(dataset), desc=f"{self.bench.info.name} accuracy", unit="sample", leave=False)
+        try:
+            seconds = run_loadgen_phase(settings, dataset, self.task, self.backend, sut_options, outdir,
+                                        on_batch=bar.update if bar is not None else None)
+        finally:
+            if bar is not None:
+                bar.close()
+        result = PhaseResult(
+            log_dir=str(outdir),
+            seconds=round(seconds, 3),
+            samples=len(dataset),
+            performance_sample_count=settings.performance_sample_count_override,
+            latency_bound_ms=latency_bound_ms(settings, self.cfg.scenario),
+            latency_percentile=latency_percentile(settings, self.cfg.scenario),
+            dataset=dataset.describe(),
+        )
+        if phase == "accuracy":
+            result.accuracy = self._score(outdir)
+        else:
+            result.loadgen = LoadGenResult.from_logs(outdir)
+        return result
 
-
-def run_phase(session: Session, phase: str) -> dict[str, Any]:
-    """One LoadGen test (accuracy or performance); returns its part of results.json."""
-    cfg = session.cfg
-    dataset = _open_dataset(session, phase)
-    if session.sample_seconds is None:
-        first = dataset.load([0])[0]
-        session.sample_seconds = _warm_up(session.task, session.backend, first, 1)
-    settings = _settings(session, phase, len(dataset))
-    outdir = Path(cfg.output) / phase
-
-    failure = Failure(cfg.fail_fast)
-    postprocess = null_postprocess if cfg.backend == "null" else session.task.postprocess
-    bar = None
-    if phase == "accuracy" and progress_enabled(cfg.progress):  # an accuracy pass can take hours
-        bar = tqdm(total=len(dataset), desc=f"{session.bench.info.name} accuracy", unit="sample", leave=False)
-        postprocess = _counting(postprocess, bar)
-    qsl = SampleLibrary(dataset, settings.performance_sample_count_override)
-    run_batch = BatchRunner(qsl, session.task, session.backend, postprocess, failure)
-    sut = make_sut(cfg.scenario, run_batch, cfg.max_batchsize, cfg.workers, cfg.batch_timeout_ms)
-    started = time.perf_counter()
-    try:
-        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, log_settings(outdir))
-    finally:
-        sut.stop()
-        qsl.destroy()
-        if bar is not None:
-            bar.close()
-    seconds = time.perf_counter() - started
-    error = qsl.error or failure.error
-    if error is not None:
-        where = "loading samples" if qsl.error else "running the backend"
-        raise RunError(f"{phase} run failed while {where}: {type(error).__name__}: {error}") from error
-
-    result: dict[str, Any] = {
-        "log_dir": str(outdir),
-        "seconds": round(seconds, 3),
-        "samples": len(dataset),
-        "performance_sample_count": settings.performance_sample_count_override,
-        "latency_bound_ms": latency_bound_ms(settings, cfg.scenario),
-        "latency_percentile": latency_percentile(settings, cfg.scenario),
-        "dataset": dataset.describe(),
-    }
-    if phase == "accuracy":
-        result["accuracy"] = _score(session, outdir)
-    else:
-        result["loadgen"] = report.loadgen_result(outdir)
-    return result
-
-
-def _counting(postprocess: Postprocess, bar: tqdm) -> Postprocess:
-    """The same post-processing, advancing a progress bar by each batch's samples."""
-
-    def counted(outputs, indices):
-        payloads = postprocess(outputs, indices)
-        bar.update(len(indices))
-        return payloads
-
-    return counted
+    def _score(self, outdir: Path) -> AccuracyResult:
+        payloads = read_accuracy_log(outdir / "mlperf_log_accuracy.json")
+        target = self.bench.info.quality
+        found = AccuracyResult(metric=target.metric, unit=target.unit, target=target.value, samples=len(payloads))
+        if not self.backend.runs_model:
+            found.note = f"{target.metric} not scored: the {self.cfg.backend} backend makes no predictions"
+            _write_accuracy_txt(outdir, found.note)
+            return found
+        scored = self.bench.score(payloads, Path(self.cfg.dataset_path))
+        _write_accuracy_txt(outdir, scored.accuracy_txt)
+        found.value, found.passed = float(scored.value), target.passes(scored.value)
+        found.count, found.lines, found.extra = scored.count, scored.lines, scored.extra
+        return found
 
 
-def _score(session: Session, outdir: Path) -> dict[str, Any]:
-    cfg, info = session.cfg, session.bench.info
-    payloads = read_accuracy_log(outdir / "mlperf_log_accuracy.json")
-    target = info.quality
-    base = {"metric": target.metric, "unit": target.unit, "target": target.value, "samples": len(payloads)}
-    if cfg.backend == "null":
-        text = f"{target.metric} not scored: the null backend makes no predictions\n"
-        report.write_accuracy_txt(outdir, text)
-        return {**base, "value": None, "passed": None, "note": text.strip()}
-    scored: AccuracyReport = session.bench.score(payloads, Path(cfg.dataset_path))
-    report.write_accuracy_txt(outdir, scored.accuracy_txt)
-    return {**base, "value": float(scored.value), "passed": target.passes(scored.value), "count": scored.count,
-            "lines": scored.lines, "extra": scored.extra}
+def _write_accuracy_txt(outdir: Path, text: str) -> None:
+    atomic_write_text(outdir / "accuracy.txt", text if text.endswith("\n") else text + "\n")
 
 
 def open_session(cfg: RunConfig) -> Session:
@@ -231,30 +239,49 @@ def open_session(cfg: RunConfig) -> Session:
     _validate(cfg, bench)
     # workers x engine threads never above the cores, unless the user says so
     threads = cfg.threads or max(1, (os.cpu_count() or 1) // cfg.workers)
-    task_backend = _task_backend(cfg.backend, bench)
+    task_backend = _task_backend(cfg, bench)
     task = bench.make_task(task_backend, Path(cfg.dataset_path))
     backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model, cfg.precision, cfg.workers)
     backend.load(Path(cfg.model) if cfg.model else None, task.io)
     return Session(cfg, bench, task, backend, task_backend)
 
 
-def run_benchmark(cfg: RunConfig) -> dict[str, Any]:
+def run_benchmark(cfg: RunConfig) -> RunResults:
     """Run one benchmark as configured; write the logs, results.json and print the human summary."""
     session = open_session(cfg)
-    bench, backend = session.bench, session.backend
-    phases = ["accuracy", "performance"] if cfg.mode == "both" else [cfg.mode]
-    results = report.base_results(cfg, bench, backend, _synthetic_inputs(cfg))
-    for phase in phases:
-        results[phase] = run_phase(session, phase)
-    report.finish(results, Path(cfg.output))
+    results = _describe(session)
+    for phase in ["accuracy", "performance"] if cfg.mode == "both" else [cfg.mode]:
+        setattr(results, phase, session.run_phase(phase))
+    finish(results, Path(cfg.output), session.backend.runs_model)
     return results
 
 
-def _synthetic_inputs(cfg: RunConfig) -> dict[str, bool]:
-    """Whether the data are make-samples' synthetic set and the weights export-model's random ones."""
+def finish(results: RunResults, output: Path, runs_model: bool) -> None:
+    """Judge the run, write results.json and the latency plot, print the summary."""
+    output.mkdir(parents=True, exist_ok=True)
+    results.verdict = judge(results, runs_model)
+    results.results_file = str(output / "results.json")
+    plot = report.plot_latency(results, output / "latency.png")
+    results.plot = str(plot) if plot else None
+    results.save(output / "results.json")
+    print(report.format_summary(results), flush=True)
+
+
+def _describe(session: Session) -> RunResults:
+    """The part of the results known before LoadGen runs."""
+    cfg, info, backend = session.cfg, session.bench.info, session.backend
+    quality = info.quality
     model = Path(cfg.model) if cfg.model else None
-    return {
-        "synthetic_data": (Path(cfg.dataset_path) / SYNTHETIC_MARKER).exists(),
-        "random_weights": cfg.backend != "null" and model is not None
-        and Path(f"{model}{RANDOM_WEIGHTS_SUFFIX}").exists(),
-    }
+    return RunResults(
+        benchmark=info.name, title=info.title, dataset=info.dataset, backend=cfg.backend, device=cfg.device,
+        scenario=cfg.scenario, mode=cfg.mode, quick=cfg.quick, count=cfg.count,
+        model=str(cfg.model) if cfg.model else None, dataset_path=str(cfg.dataset_path),
+        synthetic_data=(Path(cfg.dataset_path) / SYNTHETIC_MARKER).exists(),
+        random_weights=backend.runs_model and model is not None and Path(f"{model}{RANDOM_WEIGHTS_SUFFIX}").exists(),
+        precision=cfg.precision, max_batchsize=cfg.max_batchsize, workers=cfg.workers, engine=backend.describe(),
+        quality_target={"metric": quality.metric, "value": quality.value, "unit": quality.unit,
+                        "reference": quality.reference, "fraction": quality.fraction},
+        versions=library_versions(), machine=machine_facts(),
+        command_line=shlex.join(cfg.command_line) if cfg.command_line else None,
+        started=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )

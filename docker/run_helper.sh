@@ -94,13 +94,12 @@ main() {
         for scenario in "${ran[@]}"; do
             local results="$output/$backend/$scenario/results.json"
             "$PYTHON" - "$results" <<'EOF' || echo "(no results in $results)"
-import json
 import sys
 
 from common.report import format_summary
+from common.results import RunResults
 
-with open(sys.argv[1], encoding="utf-8") as handle:
-    print(format_summary(json.load(handle)))
+print(format_summary(RunResults.load(sys.argv[1])))
 EOF
         done
     fi

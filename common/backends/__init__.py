@@ -1,15 +1,41 @@
-"""Backends behind one contract (see base.Backend) and the factory the harness uses."""
+"""The backend registry: every backend by name, loaded on first use, and the factory the harness uses.
+
+Backend names are spelled here and in each backend's class only; the harness asks a backend class what
+it does (``runs_model``, ``task_family``, ``postprocess_for``) instead of comparing names.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from common.backends.base import PRECISIONS, Backend
 from common.errors import UsageError
 
-BACKENDS = ("onnxruntime", "pytorch", "tensorflow", "openvino", "null")
+# name -> "module:class"; the engines themselves are imported only when a backend loads a model
+_CLASSES = {
+    "onnxruntime": "common.backends.onnxruntime_backend:OnnxRuntimeBackend",
+    "pytorch": "common.backends.pytorch_backend:PyTorchBackend",
+    "tensorflow": "common.backends.tensorflow_backend:TensorFlowBackend",
+    "openvino": "common.backends.openvino_backend:OpenVINOBackend",
+    "null": "common.backends.null_backend:NullBackend",
+}
+BACKENDS = tuple(_CLASSES)
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The class of a backend by name, or a clear error listing the known ones."""
+    if name not in _CLASSES:
+        raise UsageError(f"--backend {name}: unknown backend; choose one of {', '.join(BACKENDS)}")
+    module, cls = _CLASSES[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def backends_for(supported: Sequence[str]) -> list[str]:
+    """Every backend that can run a benchmark whose tasks are written for ``supported`` backends."""
+    return [name for name in BACKENDS if backend_class(name).task_family(supported) is not None]
 
 
 def make_backend(
@@ -22,29 +48,12 @@ def make_backend(
 ) -> Backend:
     """A backend by name; the pytorch backend needs the benchmark's model loader and runs on ``workers``
     engine threads (one per SUT worker that calls it at once)."""
-    if name == "onnxruntime":
-        from common.backends.onnxruntime_backend import OnnxRuntimeBackend
-
-        return OnnxRuntimeBackend(threads, device, precision)
+    cls = backend_class(name)
     if name == "pytorch":
-        from common.backends.pytorch_backend import PyTorchBackend
-
         if load_torch_model is None:
             raise UsageError("--backend pytorch: this benchmark has no pytorch model")
-        return PyTorchBackend(threads, device, load_torch_model, precision, workers)
-    if name == "tensorflow":
-        from common.backends.tensorflow_backend import TensorFlowBackend
-
-        return TensorFlowBackend(threads, device, precision)
-    if name == "openvino":
-        from common.backends.openvino_backend import OpenVINOBackend
-
-        return OpenVINOBackend(threads, device, precision)
-    if name == "null":
-        from common.backends.null_backend import NullBackend
-
-        return NullBackend(threads, device, precision)
-    raise UsageError(f"--backend {name}: unknown backend; choose one of {', '.join(BACKENDS)}")
+        return cls(threads, device, load_torch_model, precision, workers)
+    return cls(threads, device, precision)
 
 
 def check_precision(precision: str) -> None:
@@ -52,4 +61,4 @@ def check_precision(precision: str) -> None:
         raise UsageError(f"--precision {precision}: choose one of {', '.join(PRECISIONS)}")
 
 
-__all__ = ["BACKENDS", "PRECISIONS", "Backend", "check_precision", "make_backend"]
+__all__ = ["BACKENDS", "PRECISIONS", "Backend", "backend_class", "backends_for", "check_precision", "make_backend"]

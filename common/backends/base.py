@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from common.benchmark import ModelIO
+from common.benchmark import ModelIO, Task
+
+Postprocess = Callable[[Sequence[np.ndarray], Sequence[int]], list[bytes]]
 
 Result = TypeVar("Result")
 
 
 class Backend(ABC):
-    """An inference engine behind one small contract."""
+    """An inference engine behind one small contract, and what the harness must know of its behaviour."""
 
     name: ClassVar[str]
+    # False for a backend that runs no model (null): it needs no model file, runs on the CPU only, and
+    # its outputs are answered as they are, never post-processed or scored.
+    runs_model: ClassVar[bool] = True
+    # Whose files and pre/post-processing this engine runs when a benchmark does not list it itself.
+    runs_files_of: ClassVar[str | None] = None
 
     def __init__(self, threads: int, device: str = "cpu", precision: str = "fp32") -> None:
         self.threads = threads
@@ -32,6 +39,20 @@ class Backend(ABC):
     @abstractmethod
     def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         """Run one batch; return the outputs in ``io.outputs`` order."""
+
+    @classmethod
+    def task_family(cls, supported: Sequence[str]) -> str | None:
+        """Which of a benchmark's ``supported`` backends' tasks (pre/post-processing, model interface) this
+        engine runs; None when it cannot run the benchmark."""
+        if cls.name in supported:
+            return cls.name
+        if cls.runs_files_of in supported:
+            return cls.runs_files_of
+        return None
+
+    def postprocess_for(self, task: Task) -> Postprocess:
+        """How a batch's outputs become LoadGen payloads: the task's post-processing."""
+        return task.postprocess
 
     def run_on_engine(self, fn: Callable[..., Result], *args: object) -> Result:
         """``fn(*args)`` where this engine computes; the harness runs predict and post-processing through

@@ -21,6 +21,7 @@ class OpenVINOBackend(Backend):
     """An OpenVINO compiled model in latency mode with an explicit thread count."""
 
     name = "openvino"
+    runs_files_of = "onnxruntime"
 
     def load(self, model_path: Path | None, io: ModelIO) -> None:
         import openvino as ov

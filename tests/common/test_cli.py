@@ -88,6 +88,11 @@ def test_exit_code_follows_a_meaningful_accuracy_fail(synthetic, tmp_path: Path,
     from common.backends.null_backend import NullBackend
 
     class Zeros(NullBackend):
+        runs_model = True  # answers as a model would: the task post-processes its outputs and they are scored
+
+        def postprocess_for(self, task):
+            return task.postprocess
+
         def predict(self, feeds):
             return [feeds["x"] * 0]  # argmax 0: right for one sample in eight
 

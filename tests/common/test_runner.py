@@ -81,11 +81,11 @@ def test_accuracy_is_scored_against_the_target(synthetic, identity, tmp_path: Pa
     identity()
     results = run_benchmark(RunConfig("resnet50", "onnxruntime", "Offline", mode="accuracy", model=None,
                                       dataset_path=tmp_path, output=tmp_path / "out", max_batchsize=8))
-    accuracy = results["accuracy"]["accuracy"]
-    assert accuracy["value"] == 100.0 and accuracy["passed"] is True
-    assert accuracy["samples"] == 40  # the whole synthetic dataset, each sample once
+    accuracy = results.accuracy.accuracy
+    assert accuracy.value == 100.0 and accuracy.passed is True
+    assert accuracy.samples == 40  # the whole synthetic dataset, each sample once
     assert (tmp_path / "out" / "accuracy" / "accuracy.txt").read_text() == "accuracy=100.000%\n"
-    assert results["verdict"]["accuracy"] is True
+    assert results.verdict.accuracy is True
 
 
 def test_offline_batches_never_exceed_max_batchsize(synthetic, identity, tmp_path: Path) -> None:
@@ -154,9 +154,9 @@ def test_invalid_run_prints_a_plain_reason_and_the_setting(synthetic, tmp_path: 
                     "*.SingleStream.max_query_count = 10\n")
     results = run_benchmark(RunConfig("resnet50", "null", "SingleStream", dataset_path=tmp_path,
                                       output=tmp_path / "out", user_conf=user))
-    loadgen = results["performance"]["loadgen"]
-    assert loadgen["valid"] is False
-    assert any("too few queries" in r and "10 of the 100" in r for r in loadgen["reasons"]), loadgen["reasons"]
+    loadgen = results.performance.loadgen
+    assert loadgen.valid is False
+    assert any("too few queries" in r and "10 of the 100" in r for r in loadgen.reasons), loadgen.reasons
     out = capsys.readouterr().out
     assert "LoadGen                         : INVALID\n      - too few queries" in out
-    assert results["verdict"]["submittable"] is False
+    assert results.verdict.submittable is False

@@ -67,7 +67,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, wmt16: Path, small_checkpoint
         cfg = RunConfig(benchmark="gnmt", backend="pytorch", scenario=scenario, mode="both",
                         model=small_checkpoint, dataset_path=wmt16, output=output, quick=True,
                         count=E2E_COUNT, max_batchsize=4, threads=2, cache_dir=output / "cache", progress=False)
-        results[scenario] = run_benchmark(cfg)
+        results[scenario] = run_benchmark(cfg).to_dict()
     return results
 
 
@@ -107,4 +107,4 @@ def test_accuracy_log_holds_the_models_translations(runs: dict[str, dict], wmt16
 def test_null_backend_runs_without_a_model(tmp_path: Path, wmt16: Path) -> None:
     cfg = RunConfig(benchmark="gnmt", backend="null", scenario="Offline", mode="performance",
                     dataset_path=wmt16, output=tmp_path, quick=True, cache_dir=tmp_path / "cache", progress=False)
-    assert run_benchmark(cfg)["performance"]["loadgen"]["valid"]
+    assert run_benchmark(cfg).performance.loadgen.valid

@@ -70,7 +70,7 @@ def known_answer(samples: Path, predicted: list[float], tmp_path_factory) -> Pat
 def run(bench, backend: str, scenario: str, mode: str, models, dataset: Path, output: Path) -> dict:
     return run_benchmark(RunConfig(bench.info.name, backend, scenario, mode=mode, model=models[backend],
                                    dataset_path=dataset, output=output, quick=True, count=COUNT, max_batchsize=2,
-                                   progress=False, cache_dir=output / "cache"))
+                                   progress=False, cache_dir=output / "cache")).to_dict()
 
 
 def labels_in_log(output: Path) -> dict[int, float]:

@@ -31,7 +31,7 @@ def run(files, tmp_path, backend, model, scenario, mode):
             cache_dir=files["cache"],
             progress=False,
         )
-    )
+    ).to_dict()
 
 
 @pytest.mark.parametrize("scenario", ["SingleStream", "MultiStream", "Server", "Offline"])

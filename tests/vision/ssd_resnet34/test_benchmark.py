@@ -50,7 +50,7 @@ def run(files, model, tmp_path, scenario, mode):
             cache_dir=files["cache"],
             progress=False,
         )
-    )
+    ).to_dict()
 
 
 def test_bad_backend_and_export_suffix_are_clear_errors(tmp_path):

@@ -1,0 +1,83 @@
+"""One LoadGen test: QSL and SUT over a dataset, a task and a backend, started, torn down, errors raised.
+
+Everything that runs LoadGen on our harness goes through :func:`run_loadgen_phase`: the runner, the
+MultiStream search and every bench/ row. What may differ between phases of one loaded model (the scenario,
+the batching, where the logs go) is passed in; nothing shared is changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlperf_loadgen as lg
+
+from common.backends.base import Backend, Postprocess
+from common.benchmark import Dataset, Task
+from common.errors import RunError
+from common.qsl import SampleLibrary
+from common.settings import log_settings
+from common.sut import BatchRunner, Failure, make_sut
+
+
+@dataclass(frozen=True)
+class SutOptions:
+    """How the SUT serves one phase."""
+
+    scenario: str
+    max_batchsize: int = 1
+    workers: int = 1  # SUT worker threads (Offline, MultiStream, Server)
+    batch_timeout_ms: float = 0.0  # Server: how long the first queued sample waits for a fuller batch
+    fail_fast: bool = False  # end the process at once when the backend fails (the command line does)
+
+
+def run_loadgen_phase(
+    settings: lg.TestSettings,
+    dataset: Dataset,
+    task: Task,
+    backend: Backend,
+    sut_options: SutOptions,
+    outdir: Path,
+    postprocess: Postprocess | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> float:
+    """Run one LoadGen test with its logs in ``outdir``; the seconds it took.
+
+    ``postprocess`` defaults to the backend's (the task's, or the null backend's answer as is);
+    ``on_batch(samples)`` is called after each answered batch (progress bars). Raises RunError naming
+    the phase's failure when loading samples or the backend failed (LoadGen itself cannot take errors).
+    """
+    answer = postprocess or backend.postprocess_for(task)
+    if on_batch is not None:
+        answer = _counting(answer, on_batch)
+    failure = Failure(sut_options.fail_fast)
+    qsl = SampleLibrary(dataset, settings.performance_sample_count_override)
+    run_batch = BatchRunner(qsl, task, backend, answer, failure)
+    sut = make_sut(sut_options.scenario, run_batch, sut_options.max_batchsize, sut_options.workers,
+                   sut_options.batch_timeout_ms)
+    started = time.perf_counter()
+    try:
+        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, log_settings(outdir))
+    finally:
+        sut.stop()
+        qsl.destroy()
+    seconds = time.perf_counter() - started
+    error = qsl.error or failure.error
+    if error is not None:
+        where = "loading samples" if qsl.error else "running the backend"
+        mode = "accuracy" if settings.mode == lg.TestMode.AccuracyOnly else "performance"
+        raise RunError(f"{mode} run failed while {where}: {type(error).__name__}: {error}") from error
+    return seconds
+
+
+def _counting(postprocess: Postprocess, on_batch: Callable[[int], None]) -> Postprocess:
+    """The same post-processing, reporting each batch's sample count."""
+
+    def counted(outputs, indices):
+        payloads = postprocess(outputs, indices)
+        on_batch(len(indices))
+        return payloads
+
+    return counted

@@ -1,0 +1,47 @@
+"""The PASS/FAIL policy of a run: the quality target, the latency bound, LoadGen's verdict, and the notes
+that say why a result is no quality or submission result."""
+
+from __future__ import annotations
+
+from common.results import RunResults, Verdict
+
+# Said of a run whose backend runs no model (its figures are the harness and LoadGen alone).
+NO_MODEL_NOTE = "{backend} backend: measures the harness and LoadGen, no model runs"
+
+
+def judge(results: RunResults, runs_model: bool) -> Verdict:
+    """The verdict of a finished run; ``runs_model`` is the backend's (False for null)."""
+    perf, acc = results.performance, results.accuracy
+    latency_pass = None
+    if perf is not None and perf.latency_bound_ms is not None and perf.bounded_latency_ms is not None:
+        latency_pass = perf.bounded_latency_ms <= perf.latency_bound_ms
+    accuracy_pass = acc.accuracy.passed if acc is not None and acc.accuracy is not None else None
+    notes = []
+    if results.quick:
+        notes.append("QUICK mode: small counts and short durations, not valid for submission")
+    if results.count:
+        notes.append(f"--count {results.count}: a reduced dataset, not valid for submission")
+    if results.synthetic_data:
+        notes.append("SYNTHETIC sample data: accuracy here is no quality result")
+    if results.random_weights:
+        notes.append("RANDOM weights (export-model): accuracy here is no quality result")
+    if not runs_model:
+        notes.append(NO_MODEL_NOTE.format(backend=results.backend))
+    if results.precision != "fp32":
+        notes.append(f"reduced precision {results.precision}: only the accuracy pass shows whether it holds")
+    loadgen_valid = perf.loadgen.valid if perf is not None and perf.loadgen is not None else None
+    valid = bool(loadgen_valid) and not results.quick and not results.count
+    submittable = (valid and accuracy_pass is not False and latency_pass is not False
+                   and not results.synthetic_data and not results.random_weights)
+    return Verdict(latency=latency_pass, accuracy=accuracy_pass, loadgen_valid=loadgen_valid,
+                   submittable=submittable, notes=notes)
+
+
+def exit_code(results: RunResults) -> int:
+    """1 on a FAIL that means something (accuracy of real weights on real data, latency of a full run)."""
+    verdict = results.verdict
+    if verdict is None:
+        return 0
+    real_accuracy = not (results.synthetic_data or results.random_weights)
+    failed = (verdict.accuracy is False and real_accuracy) or (verdict.latency is False and not results.quick)
+    return 1 if failed else 0

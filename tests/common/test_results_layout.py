@@ -1,0 +1,111 @@
+"""results.json and the printed summary keep the layout the run wrote before its results became types.
+
+The files under data/results_before/ were written by ``mlperf-ref run`` (and the MultiStream search) at
+the commit before that change, on the embedded sample data; the same commands run here again and every
+key, its order and the kind of every value must agree, as must the summary's lines but for the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from common.cli import main
+from common.registry import get_benchmark
+from common.samples import export_random_model, make_all_samples
+
+BEFORE = Path(__file__).parent / "data" / "results_before"
+SCENARIOS = ("Offline", "Server", "SingleStream", "MultiStream")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return repr(value) if value is None else "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+def assert_same_layout(before: Any, after: Any, where: str = "results") -> None:
+    """The same keys in the same order at every level, and values of the same kind."""
+    assert _kind(before) == _kind(after), f"{where}: {before!r} then, {after!r} now"
+    if isinstance(before, dict):
+        assert list(before) == list(after), f"{where}: keys {list(before)} then, {list(after)} now"
+        for key in before:
+            assert_same_layout(before[key], after[key], f"{where}.{key}")
+    elif isinstance(before, list) and before and after:
+        assert_same_layout(before[0], after[0], f"{where}[0]")
+
+
+def summary_shape(text: str) -> list[str]:
+    """The summary's lines with figures, paths and padding taken out."""
+    shape = []
+    for line in text.strip().splitlines():
+        line = re.sub(r"/\S+", "PATH", line)
+        line = re.sub(r"\d[\d,]*(\.\d+)?", "N", line)
+        shape.append(re.sub(r"=+", "=", re.sub(r" +", " ", line)))
+    return shape
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("samples")
+    make_all_samples(folder, ["mobilenet"])
+    return folder
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    capsys.readouterr()
+    assert main(args) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_null_run_keeps_its_layout(samples: Path, tmp_path: Path, scenario: str, capsys) -> None:
+    out = tmp_path / "out"
+    printed = _run(["run", "resnet50", "--backend", "null", "--scenario", scenario, "--both", "--quick",
+                    "--dataset-path", str(samples / "imagenet"), "--output", str(out),
+                    "--cache-dir", str(tmp_path / "cache")], capsys)
+    before = json.loads((BEFORE / f"null-{scenario}.json").read_text())
+    assert_same_layout(before, json.loads((out / "results.json").read_text()))
+    summary = BEFORE / f"null-{scenario}.summary.txt"
+    if summary.exists():
+        assert summary_shape(printed) == summary_shape(summary.read_text())
+
+
+def test_scored_run_keeps_its_layout(samples: Path, tmp_path: Path, capsys) -> None:
+    """A classifier through onnxruntime, accuracy and performance (written with ResNet50 then)."""
+    model = export_random_model(get_benchmark("mobilenet"), tmp_path / "mobilenet.onnx")
+    out = tmp_path / "out"
+    printed = _run(["run", "mobilenet", "--backend", "onnxruntime", "--scenario", "Offline", "--both", "--quick",
+                    "--model", str(model), "--dataset-path", str(samples / "imagenet"), "--output", str(out),
+                    "--cache-dir", str(tmp_path / "cache")], capsys)
+    before = json.loads((BEFORE / "ort-r50.json").read_text())
+    assert_same_layout(before, json.loads((out / "results.json").read_text()))
+    then = summary_shape((BEFORE / "ort-r50.summary.txt").read_text())
+    now = summary_shape(printed)
+    assert now[2:] == then[2:]  # all but the title line, whose model name differs
+
+
+def test_multistream_search_keeps_its_layout(samples: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "search"
+    user = tmp_path / "user.conf"
+    user.write_text("*.MultiStream.target_latency = 1\n")  # a 1 ms bound keeps the search to a few trials
+    _run(["run", "resnet50", "--backend", "null", "--scenario", "MultiStream", "--find-samples-per-query",
+          "--quick", "--dataset-path", str(samples / "imagenet"), "--output", str(out), "--user-conf", str(user),
+          "--cache-dir", str(tmp_path / "cache")], capsys)
+    before = json.loads((BEFORE / "multistream_search.json").read_text())
+    assert_same_layout(before, json.loads((out / "multistream_search.json").read_text()))
+
+
+@pytest.mark.parametrize("name", ["null-Server", "ort-r50", "gnmt-run", "ort-ssdm"])
+def test_results_json_reads_back_to_the_same_dict(name: str) -> None:
+    """RunResults.from_dict(results.json) serialises to the very same dict (docker's summaries read it)."""
+    from common.results import RunResults
+
+    data = json.loads((BEFORE / f"{name}.json").read_text())
+    assert RunResults.from_dict(data).to_dict() == data
