@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from bench.engine import OFFLINE_QUERY_MARGIN, EngineCase, _config, command, raw_throughput, ready_feeds
 from bench.rows import Row, compared
 from bench.workspace import Workspace, write_user_conf
-from common.runner import open_session, run_phase
+from common.runner import open_session
 
-BATCHING_GOAL = ">= 8"  # issue 7: batched Offline decoding at least 8x batch 1
+BATCHING_GOAL = ">= 8"  # batched Offline decoding at least 8x batch 1
 PROBE_SECONDS = 2.0  # raw predict timing that sizes each Offline query
 SIZING_TRIES = 3  # runs until the Offline query fills min_duration (then LoadGen calls it VALID)
 SAMPLES_IN_MEMORY = 512  # sentences the QSL loads (v0.5 asks for 3,903,900; a measurement needs fewer)
@@ -26,23 +28,21 @@ def gnmt_row(ws: Workspace, batch: int, threads: int, seconds: float) -> Row:
         },
     )
     cfg = _config(EngineCase("gnmt", "pytorch"), ws, "Offline", 1, threads, conf)
-    cfg.model = ws.model("gnmt", suffix="")
-    session = open_session(cfg)
+    session = open_session(dataclasses.replace(cfg, model=ws.model("gnmt", suffix="")))
     figures = {}
     raw: dict[int, float] = {}
-    base_output = cfg.output
     for size in (1, batch):
-        cfg.max_batchsize = size
-        cfg.output = base_output / f"b{size}"
         raw[size] = raw_throughput(session.backend, ready_feeds(session, size), PROBE_SECONDS)
-        cfg.target_qps = OFFLINE_QUERY_MARGIN * raw[size]  # sizes LoadGen's Offline query
+        # the expected rate sizes LoadGen's Offline query
+        options = session.phase_options(max_batchsize=size, output=cfg.output / f"b{size}",
+                                        target_qps=OFFLINE_QUERY_MARGIN * raw[size])
         for _ in range(SIZING_TRIES):  # sentences differ: the raw probe can misjudge the rate
-            figures[size] = run_phase(session, "performance")
-            if figures[size]["loadgen"]["valid"]:
+            figures[size] = session.run_phase("performance", options)
+            if figures[size].loadgen.valid:
                 break
-            cfg.target_qps = OFFLINE_QUERY_MARGIN * figures[size]["loadgen"]["metric_value"]
-    single = figures[1]["loadgen"]["metric_value"]
-    batched = figures[batch]["loadgen"]["metric_value"]
+            options = dataclasses.replace(options, target_qps=OFFLINE_QUERY_MARGIN * figures[size].loadgen.metric_value)
+    single = figures[1].loadgen.metric_value
+    batched = figures[batch].loadgen.metric_value
     return compared(
         "6 GNMT batching",
         f"gnmt pytorch fp32 Offline b{batch} vs b1 (small export: "
@@ -52,11 +52,11 @@ def gnmt_row(ws: Workspace, batch: int, threads: int, seconds: float) -> Row:
         "sentences/s",
         "same harness at b1",
         BATCHING_GOAL,
-        command=command(cfg),
+        command=command(session.cfg, options),
         details={
             f"b{size}": {
-                "valid": f["loadgen"]["valid"],
-                "seconds": f["seconds"],
+                "valid": f.loadgen.valid,
+                "seconds": f.seconds,
                 "raw_predict_per_s": raw[size],
             }
             for size, f in figures.items()

@@ -6,13 +6,15 @@ LoadGen run is searched: doubling from a quarter of the engine's batch-1 rate, t
 
 from __future__ import annotations
 
+import dataclasses
+
 from bench.engine import EngineCase, _config, command, raw_throughput, ready_feeds
 from bench.null import PEAK_TRIES, search_peak
 from bench.rows import Row, compared
 from bench.workspace import Workspace, write_user_conf
-from common.runner import Session, open_session, run_phase
+from common.runner import PhaseOptions, Session, open_session
 
-BATCHING_GOAL = ">= 2"  # issue 7: dynamic batching serves at least twice the batch-1 QPS
+BATCHING_GOAL = ">= 2"  # dynamic batching serves at least twice the batch-1 QPS
 START_FRACTION = 0.5  # the search starts at this fraction of the raw batch-1 rate (halved twice at most)
 HALVINGS = 2
 # LoadGen's early stopping calls a Server run at the 99th percentile INVALID below roughly 500 queries
@@ -25,24 +27,23 @@ def peak_qps(
 ) -> tuple[float | None, list[list]]:
     """The highest VALID Server QPS of the session's model with ``batch`` and ``timeout_ms``."""
     tried: list[list] = []
-    session.cfg.max_batchsize = batch
-    session.cfg.batch_timeout_ms = timeout_ms
-    base_output = session.cfg.output
 
     def valid(qps: float) -> bool:
         for attempt in range(PEAK_TRIES):
-            session.cfg.target_qps = qps
-            session.cfg.output = base_output / f"b{batch}" / f"{qps:.1f}qps-{attempt + 1}"
-            loadgen = run_phase(session, "performance")["loadgen"]
-            tried.append([round(qps, 1), bool(loadgen["valid"]), loadgen["latency_ms"].get("p99")])
-            if loadgen["valid"]:
+            options = _options(session, batch, timeout_ms, qps, attempt)
+            loadgen = session.run_phase("performance", options).loadgen
+            tried.append([round(qps, 1), bool(loadgen.valid), loadgen.latency_ms.get("p99")])
+            if loadgen.valid:
                 return True
         return False
 
-    try:
-        return search_peak(valid, start, start * 64, steps=3, halvings=HALVINGS), tried
-    finally:
-        session.cfg.output = base_output
+    return search_peak(valid, start, start * 64, steps=3, halvings=HALVINGS), tried
+
+
+def _options(session: Session, batch: int, timeout_ms: float, qps: float, attempt: int = 0) -> PhaseOptions:
+    """One Server run of the search: its batching, target QPS and log folder."""
+    output = session.cfg.output / f"b{batch}" / f"{qps:.1f}qps-{attempt + 1}"
+    return session.phase_options(max_batchsize=batch, batch_timeout_ms=timeout_ms, target_qps=qps, output=output)
 
 
 def server_row(
@@ -64,8 +65,7 @@ def server_row(
     label = "v05" if bound_ms is None else f"{bound_ms:g}ms"
     conf = write_user_conf(ws.runs / f"server-{label}.conf", {"Server": keys})
     cfg = _config(case, ws, "Server", 1, threads, conf)
-    cfg.output = cfg.output / label
-    session = open_session(cfg)
+    session = open_session(dataclasses.replace(cfg, output=cfg.output / label))
     rate = raw_throughput(session.backend, ready_feeds(session, 1), 2.0)
     # the most batching can give: how much faster the engine alone runs full batches than single samples
     batched_rate = raw_throughput(session.backend, ready_feeds(session, batch), 2.0)
@@ -86,7 +86,8 @@ def server_row(
         "QPS",
         "same harness at b1",
         BATCHING_GOAL,
-        command=command(session.cfg) + f" --batch-timeout-ms {timeout_ms:g} (target QPS searched)",
+        command=command(session.cfg, _options(session, batch, timeout_ms, start))
+        + f" --batch-timeout-ms {timeout_ms:g} (target QPS searched)",
         note=f"the engine alone: b{batch} {batched_rate:,.0f} / b1 {rate:,.0f} samples/s = "
         f"{batched_rate / rate:.2f}x, the ceiling for batching",
         details={
