@@ -6,10 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common.backends.base import PRECISIONS, Backend
+from common.backends.base import Backend
+from common.choices import BACKENDS, PRECISIONS
 from common.errors import UsageError
-
-BACKENDS = ("onnxruntime", "pytorch", "tensorflow", "openvino", "null")
 
 
 def make_backend(
