@@ -16,7 +16,7 @@ def atomic_open(path: Path, mode: str = "w", **kwargs) -> Iterator[IO]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode open() would
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the mode open() would
     try:
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
@@ -26,10 +26,23 @@ def atomic_open(path: Path, mode: str = "w", **kwargs) -> Iterator[IO]:
         raise
 
 
-def _umask() -> int:
+def _read_umask(status: Path = Path("/proc/self/status")) -> int:
+    """The process umask. Linux reports it in /proc; elsewhere the only way to read it is to set it and
+    set it back, which for that moment gives the files and folders other threads create mode 0666 or 0777."""
+    try:
+        for line in status.read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# Read once, at import: before any preprocessing thread starts, and never again while threads create files.
+# The harness never changes the umask, so a later os.umask() call in the same process is not followed.
+_UMASK = _read_umask()
 
 
 def atomic_write_text(path: Path, text: str) -> None:

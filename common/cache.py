@@ -6,8 +6,8 @@ all cores with a progress bar, and hits are reused across runs.
 
 The misses are computed on threads: decoding and resizing happen in OpenCV and numpy, which release the GIL
 (OpenCV held to one thread of its own per worker), so threads use every core without a process pool's
-start-up and pickling: 2,000 ImageNet crops on 2 cores ran 1,085 to 1,558 images/s on threads against
-814 to 1,198 on a forkserver pool in the same runs.
+start-up (an interpreter per worker that imports numpy and OpenCV again) or the pickling of every task
+sent to it (figures: bench/PERFORMANCE.md, "Preprocessing measured as the work it is").
 """
 
 from __future__ import annotations

@@ -8,14 +8,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from common.backends import BACKENDS, PRECISIONS
+# Light imports only: --help and argument errors must not pay for numpy, LoadGen or the engines.
+from common.backends import BACKENDS
+from common.choices import PRECISIONS
+from common.choices import SCENARIO_NAMES as SCENARIOS
 from common.errors import RunError, UsageError
-from common.registry import benchmarks, get_benchmark
-from common.settings import SCENARIOS
+from common.registry import benchmark_names, get_benchmark
 
 
 def _benchmark_list() -> str:
-    found = benchmarks()
+    found = benchmark_names()
     return ", ".join(found) if found else "(none installed)"
 
 

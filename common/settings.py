@@ -7,6 +7,7 @@ from pathlib import Path
 
 import mlperf_loadgen as lg
 
+from common.choices import SCENARIO_NAMES
 from common.errors import UsageError
 
 MLPERF_CONF = Path(__file__).with_name("mlperf.conf")
@@ -14,12 +15,7 @@ MLPERF_CONF = Path(__file__).with_name("mlperf.conf")
 # v0.5 mlperf.conf: qsl_rng_seed, sample_index_rng_seed, schedule_rng_seed
 V05_SEEDS = (3133965575612453542, 665484352860916858, 3622009729038561421)
 
-SCENARIOS = {
-    "SingleStream": lg.TestScenario.SingleStream,
-    "MultiStream": lg.TestScenario.MultiStream,
-    "Server": lg.TestScenario.Server,
-    "Offline": lg.TestScenario.Offline,
-}
+SCENARIOS = {name: getattr(lg.TestScenario, name) for name in SCENARIO_NAMES}
 MODES = {"accuracy": lg.TestMode.AccuracyOnly, "performance": lg.TestMode.PerformanceOnly}
 
 # The TestSettings fields a conf file can set; snapshots copy exactly these.

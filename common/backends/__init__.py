@@ -9,10 +9,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from common.backends.base import PRECISIONS, Backend
+from common.choices import PRECISIONS
 from common.errors import UsageError
+
+if TYPE_CHECKING:  # importing the package stays light (the command line's --help reads BACKENDS)
+    from common.backends.base import Backend
 
 # name -> "module:class"; the engines themselves are imported only when a backend loads a model
 _CLASSES = {
@@ -61,4 +64,4 @@ def check_precision(precision: str) -> None:
         raise UsageError(f"--precision {precision}: choose one of {', '.join(PRECISIONS)}")
 
 
-__all__ = ["BACKENDS", "PRECISIONS", "Backend", "backend_class", "backends_for", "check_precision", "make_backend"]
+__all__ = ["BACKENDS", "PRECISIONS", "backend_class", "backends_for", "check_precision", "make_backend"]

@@ -75,9 +75,6 @@ def require_file(model_path: Path | None, backend: str) -> Path:
     return model_path
 
 
-PRECISIONS = ("fp32", "bf16", "fp16", "int8")
-
-
 def require_fp32(backend: Backend, alternative: str) -> None:
     """Refuse a reduced precision on a backend that runs the model file as it is."""
     from common.errors import UsageError

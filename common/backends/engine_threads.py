@@ -3,9 +3,9 @@
 torch's CPU build runs its intra-op parallelism on GNU OpenMP, which gives every thread that starts a
 parallel region a team of its own and keeps that team until the thread ends. Once more OpenMP threads
 exist than the machine has cores (say, the team of the thread that loaded the model plus the team of a
-SUT worker that runs it), libgomp stops spinning at its barriers and puts threads to sleep instead:
-ResNet50 bf16 on 2 cores ran 62 samples/s from a SUT worker against 81 from the loading thread. Running
-load and every predict on the same few threads keeps one team per thread that computes.
+SUT worker that runs it), libgomp stops spinning at its barriers and puts threads to sleep instead, so
+every parallel region waits for its team to wake. Running load and every predict on the same few threads
+keeps one team per thread that computes (figures: bench/PERFORMANCE.md, "torch on its own threads").
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 By default glibc serves large blocks with mmap and returns freed memory at the top of the heap to the
 system, so every torch forward pass faults its activation pages in again (and the kernel zeroes them).
-ResNet50 bf16 on 2 cores ran 32 samples/s from an engine thread that way and 81 with large blocks kept
-in the heap.
+With large blocks served from the heap, and freed memory kept there, the next pass reuses pages that are
+already mapped (figures: bench/PERFORMANCE.md, "glibc's heap for torch").
 """
 
 from __future__ import annotations

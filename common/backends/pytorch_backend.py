@@ -61,8 +61,9 @@ class PyTorchBackend(Backend):
             torch.set_num_interop_threads(1)
         self.heap = keep_freed_memory()
         self.module = self._load_module(model_file).eval().to(self.device)
-        # Reduced precision: oneDNN's bf16 convolutions run best on channels-last tensors (ResNet50 at
-        # batch 8 on this project's 2-core machine: 55.8 -> 68.1 samples/s). fp32 stays as it is.
+        # Reduced precision: on NCHW tensors torch reorders each convolution's input and output to and from
+        # the layout oneDNN's bf16 kernels work in; channels-last tensors go in as they are (figures:
+        # bench/PERFORMANCE.md, "channels-last"). fp32 stays as it is.
         self._channels_last = self._autocast is not None
         if self._channels_last:
             self.module = self.module.to(memory_format=torch.channels_last)
