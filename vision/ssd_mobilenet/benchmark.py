@@ -9,9 +9,9 @@ from typing import ClassVar
 from torch import nn
 
 from common.benchmark import BenchmarkInfo, Dataset, DatasetOptions, QualityTarget, Task
-from vision.coco.benchmark import CocoDetector
 from vision.coco.dataset import CocoDataset, Recipe
 from vision.coco.preprocess import mobilenet_float_nchw, mobilenet_uint8_nhwc
+from vision.detection.benchmark import CocoDetector
 from vision.ssd_mobilenet import export, tasks
 from vision.ssd_mobilenet.model import SSDMobileNetV1
 

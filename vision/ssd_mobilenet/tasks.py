@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from common.benchmark import ModelIO
-from vision.coco.detection_task import Detections, DetectionTask, batched, ltrb_to_yxyx
+from vision.detection.task import Detections, DetectionTask, batched, ltrb_to_yxyx
 from vision.ssd_mobilenet.anchors import ssd_anchors
 from vision.ssd_mobilenet.decode import postprocess
 from vision.ssd_mobilenet.official_graph import INPUT, OUTPUTS

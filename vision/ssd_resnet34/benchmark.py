@@ -9,10 +9,10 @@ from typing import ClassVar
 from torch import nn
 
 from common.benchmark import BenchmarkInfo, Dataset, DatasetOptions, QualityTarget, Task
-from vision.coco.benchmark import CocoDetector
 from vision.coco.dataset import CocoDataset, Recipe, keep_source
-from vision.coco.detection_task import label_to_category
 from vision.coco.preprocess import resnet34_float_nchw
+from vision.detection.benchmark import CocoDetector
+from vision.detection.task import label_to_category
 from vision.ssd_resnet34 import export, tasks
 from vision.ssd_resnet34.model import SSDResNet34
 

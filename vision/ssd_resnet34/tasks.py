@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from common.benchmark import ModelIO
-from vision.coco.detection_task import Detections, DetectionTask, batched, ltrb_to_yxyx
+from vision.detection.task import Detections, DetectionTask, batched, ltrb_to_yxyx
 from vision.ssd_resnet34.decode import SCORE_THRESHOLD, default_boxes, postprocess
 from vision.ssd_resnet34.official_graph import INPUT, OUTPUTS
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from common.benchmark import ModelIO, Task
 from vision.coco.annotations import ANNOTATIONS_FILE, coco_categories, load_index
-from vision.coco.payload import pack_detections
+from vision.detection.payload import pack_detections
 
 # one image's detections: boxes [K, 4] as (ymin, xmin, ymax, xmax) normalized, scores [K], COCO ids [K]
 Detections = tuple[np.ndarray, np.ndarray, np.ndarray]

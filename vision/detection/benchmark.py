@@ -15,7 +15,7 @@ from common.benchmark import AccuracyReport, Benchmark, Task
 from common.errors import UsageError
 from vision.coco.annotations import annotations_path
 from vision.coco.samples import make_coco_samples
-from vision.coco.whole_model import load_weights
+from vision.detection.whole_model import load_weights
 
 
 def reference_names(state_dict_json: Path) -> list[str]:
