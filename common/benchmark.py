@@ -60,7 +60,7 @@ class BenchmarkInfo:
     multistream_latency_ms: float  # MultiStream bound at ``latency_percentile``
     latency_percentile: float  # 99 for the vision models, 97 for GNMT (MultiStream and Server)
     performance_sample_count: int  # v0.5 performance sample count
-    backends: tuple[str, ...]  # backends this benchmark supports; the first is the default
+    backends: tuple[str, ...]  # backends with a model (the first is the default); null runs every benchmark
     model_files: Mapping[str, str] = field(default_factory=dict)  # backend -> official model file name
     quick_count: int = 16  # samples a --quick run uses (keep the quick start within minutes on 2 cores)
 
@@ -150,7 +150,9 @@ class Benchmark(ABC):
 
     @abstractmethod
     def make_task(self, backend: str, dataset_path: Path) -> Task:
-        """The pre/post-processing and tensor names for ``backend`` (UsageError if unsupported).
+        """The pre/post-processing and tensor names for ``backend``, one of ``info.backends``.
+
+        The runner checks the backend first; the null backend uses the default backend's task.
 
         ``dataset_path`` gives access to what post-processing needs (e.g. GNMT's target vocabulary).
         """

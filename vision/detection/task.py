@@ -19,17 +19,15 @@ Decoder = Callable[[Sequence[np.ndarray]], list[Detections]]
 class DetectionTask(Task):
     """Pre-stacked samples in, v0.5 detection payloads out; ``decode`` turns outputs into detections."""
 
-    def __init__(self, io: ModelIO, decode: Decoder | None) -> None:
+    def __init__(self, io: ModelIO, decode: Decoder) -> None:
         self.io = io
-        self.decode = decode  # None: the null backend, whose outputs carry no detection
+        self.decode = decode
 
     def collate(self, samples: Sequence[np.ndarray] | np.ndarray) -> dict[str, np.ndarray]:
         """The batch: the QSL's view of consecutive rows as it is, else the samples stacked."""
         return {self.io.inputs[0]: samples if isinstance(samples, np.ndarray) else np.stack(samples)}
 
     def postprocess(self, outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:
-        if self.decode is None:
-            return [b"" for _ in indices]
         detections = self.decode(outputs)
         return [pack_detections(i, *d) for i, d in zip(indices, detections, strict=True)]
 

@@ -25,7 +25,7 @@ INFO = BenchmarkInfo(
     multistream_latency_ms=50.0,  # v0.5 rules: 20 queries/s
     latency_percentile=99.0,
     performance_sample_count=1024,  # v0.5 mlperf.conf
-    backends=("onnxruntime", "pytorch", "tensorflow", "null"),
+    backends=("onnxruntime", "pytorch", "tensorflow"),
     model_files={"onnxruntime": "mobilenet_v1_1.0_224.onnx", "pytorch": "mobilenet_v1_1.0_224.onnx",
                  "tensorflow": "mobilenet_v1_1.0_224_frozen.pb"},
     quick_count=64,  # ~7x cheaper than ResNet50 per image: a quick run takes ~10-15 s on 2 cores

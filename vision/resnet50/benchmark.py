@@ -23,7 +23,7 @@ INFO = BenchmarkInfo(
     multistream_latency_ms=50.0,  # v0.5 rules: 20 queries/s
     latency_percentile=99.0,
     performance_sample_count=1024,  # v0.5 mlperf.conf
-    backends=("onnxruntime", "pytorch", "tensorflow", "null"),
+    backends=("onnxruntime", "pytorch", "tensorflow"),
     model_files={"onnxruntime": "resnet50_v1.onnx", "pytorch": "resnet50_v1.onnx",
                  "tensorflow": "resnet50_v1.pb"},
     quick_count=32,  # ~0.1 s per image on 2 cores: a quick run (accuracy + performance) takes ~10-20 s

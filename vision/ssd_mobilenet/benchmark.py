@@ -29,7 +29,7 @@ class SSDMobileNetBenchmark(CocoDetector):
         multistream_latency_ms=50,
         latency_percentile=99,
         performance_sample_count=256,
-        backends=("onnxruntime", "pytorch", "tensorflow", "null"),
+        backends=("onnxruntime", "pytorch", "tensorflow"),
         model_files={
             "onnxruntime": "ssd_mobilenet_v1_coco_2018_01_28.onnx",
             "pytorch": "ssd_mobilenet_v1.pytorch",
@@ -42,7 +42,7 @@ class SSDMobileNetBenchmark(CocoDetector):
     def build_model(self) -> nn.Module:
         return SSDMobileNetV1()
 
-    def detection_task(self, backend: str, dataset_path: Path) -> Task:
+    def make_task(self, backend: str, dataset_path: Path) -> Task:
         return tasks.make_task(backend)
 
     def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:

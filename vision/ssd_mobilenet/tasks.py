@@ -41,8 +41,7 @@ class TorchDecoder:
 
 
 def make_task(backend: str) -> DetectionTask:
+    """The task for ``backend``: onnxruntime and tensorflow share the official graph's interface."""
     if backend == "pytorch":
         return DetectionTask(TORCH_IO, TorchDecoder())
-    if backend == "null":
-        return DetectionTask(OFFICIAL_IO, None)
     return DetectionTask(OFFICIAL_IO, decode_official)

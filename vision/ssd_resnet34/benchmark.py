@@ -30,7 +30,7 @@ class SSDResNet34Benchmark(CocoDetector):
         multistream_latency_ms=66,
         latency_percentile=99,
         performance_sample_count=64,
-        backends=("onnxruntime", "pytorch", "tensorflow", "null"),
+        backends=("onnxruntime", "pytorch", "tensorflow"),
         model_files={
             "onnxruntime": "resnet34-ssd1200.onnx",
             "pytorch": "resnet34-ssd1200.pytorch",
@@ -43,7 +43,7 @@ class SSDResNet34Benchmark(CocoDetector):
     def build_model(self) -> nn.Module:
         return SSDResNet34()
 
-    def detection_task(self, backend: str, dataset_path: Path) -> Task:
+    def make_task(self, backend: str, dataset_path: Path) -> Task:
         return tasks.make_task(backend, label_to_category(dataset_path))
 
     def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:

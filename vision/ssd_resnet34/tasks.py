@@ -57,10 +57,9 @@ class TorchDecoder:
 
 
 def make_task(backend: str, label_map: np.ndarray) -> DetectionTask:
+    """The task for ``backend`` (onnxruntime, tensorflow or pytorch)."""
     if backend == "pytorch":
         return DetectionTask(TORCH_IO, TorchDecoder(label_map))
     if backend == "tensorflow":
         return DetectionTask(TF_IO, GraphDecoder(label_map, boxes_are_ltrb=False))
-    if backend == "null":
-        return DetectionTask(ONNX_IO, None)
     return DetectionTask(ONNX_IO, GraphDecoder(label_map, boxes_are_ltrb=True))
