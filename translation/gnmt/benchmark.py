@@ -40,10 +40,6 @@ class GNMTBenchmark(Benchmark):
         title="GNMT (4-layer, tensorflow/nmt)",
         dataset="WMT16 EN-DE newstest2014 (tokenized, BPE 32k)",
         quality=QualityTarget("BLEU", 23.9, 0.99, unit=""),  # v0.5: 99% of 23.9 BLEU = 23.661
-        server_latency_ms=250.0,
-        multistream_latency_ms=100.0,
-        latency_percentile=97.0,
-        performance_sample_count=3_903_900,
         backends=("pytorch",),
         model_files={"pytorch": f"ende_gnmt_model_4_layer/{CHECKPOINT_NAME}"},
         quick_count=8,

@@ -25,10 +25,6 @@ class SSDMobileNetBenchmark(CocoDetector):
         title="SSD-MobileNet-v1 300x300",
         dataset="COCO 2017 val (300x300)",
         quality=QualityTarget(metric="mAP", reference=22.0, fraction=0.99),
-        server_latency_ms=10,
-        multistream_latency_ms=50,
-        latency_percentile=99,
-        performance_sample_count=256,
         backends=("onnxruntime", "pytorch", "tensorflow"),
         model_files={
             "onnxruntime": "ssd_mobilenet_v1_coco_2018_01_28.onnx",

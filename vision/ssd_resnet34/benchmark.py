@@ -26,10 +26,6 @@ class SSDResNet34Benchmark(CocoDetector):
         title="SSD-ResNet34 1200x1200",
         dataset="COCO 2017 val (1200x1200)",
         quality=QualityTarget(metric="mAP", reference=20.0, fraction=0.99),
-        server_latency_ms=100,
-        multistream_latency_ms=66,
-        latency_percentile=99,
-        performance_sample_count=64,
         backends=("onnxruntime", "pytorch", "tensorflow"),
         model_files={
             "onnxruntime": "resnet34-ssd1200.onnx",
