@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from common.rules import v05_rule
+
 if TYPE_CHECKING:  # torch is only needed by benchmarks that offer the pytorch backend
     import torch
 
@@ -50,23 +52,43 @@ class QualityTarget:
 
 @dataclass(frozen=True)
 class BenchmarkInfo:
-    """Static facts of one benchmark (the v0.5 rules and the official model)."""
+    """Static facts of one benchmark (the v0.5 rules and the official model).
+
+    The latency bounds, their percentile and the performance sample count are read from
+    ``common/mlperf.conf`` by ``name``: LoadGen runs with that file, so the facts cannot differ from it.
+    """
 
     name: str  # the model name in mlperf.conf: "resnet50", "ssd-mobilenet", "gnmt", ...
     title: str  # "ResNet50-v1.5"
     dataset: str  # "ImageNet 2012 val (224x224)"
     quality: QualityTarget
-    server_latency_ms: float  # Server bound at ``latency_percentile``
-    multistream_latency_ms: float  # MultiStream bound at ``latency_percentile``
-    latency_percentile: float  # 99 for the vision models, 97 for GNMT (MultiStream and Server)
-    performance_sample_count: int  # v0.5 performance sample count
-    backends: tuple[str, ...]  # backends this benchmark supports; the first is the default
+    backends: tuple[str, ...]  # backends with a model (the first is the default); null runs every benchmark
     model_files: Mapping[str, str] = field(default_factory=dict)  # backend -> official model file name
     quick_count: int = 16  # samples a --quick run uses (keep the quick start within minutes on 2 cores)
 
     @property
     def default_backend(self) -> str:
         return self.backends[0]
+
+    @property
+    def server_latency_ms(self) -> float:
+        """The Server latency bound (ms) at ``latency_percentile``."""
+        return float(v05_rule(self.name, "Server", "target_latency"))
+
+    @property
+    def multistream_latency_ms(self) -> float:
+        """The MultiStream latency bound (ms) at ``latency_percentile``."""
+        return float(v05_rule(self.name, "MultiStream", "target_latency"))
+
+    @property
+    def latency_percentile(self) -> float:
+        """The percentile of both bounds: 99 for the vision models, 97 for GNMT (Server and MultiStream agree)."""
+        return float(v05_rule(self.name, "Server", "target_latency_percentile"))
+
+    @property
+    def performance_sample_count(self) -> int:
+        """The v0.5 performance sample count (set per model, the same in every scenario)."""
+        return int(v05_rule(self.name, "Offline", "performance_sample_count_override"))
 
 
 @dataclass(frozen=True)
@@ -150,7 +172,9 @@ class Benchmark(ABC):
 
     @abstractmethod
     def make_task(self, backend: str, dataset_path: Path) -> Task:
-        """The pre/post-processing and tensor names for ``backend`` (UsageError if unsupported).
+        """The pre/post-processing and tensor names for ``backend``, one of ``info.backends``.
+
+        The runner checks the backend first; the null backend uses the default backend's task.
 
         ``dataset_path`` gives access to what post-processing needs (e.g. GNMT's target vocabulary).
         """

@@ -9,11 +9,10 @@ import mlperf_loadgen as lg
 
 from common.choices import SCENARIO_NAMES
 from common.errors import UsageError
+from common.rules import MLPERF_CONF, v05_rule
 
-MLPERF_CONF = Path(__file__).with_name("mlperf.conf")
-
-# v0.5 mlperf.conf: qsl_rng_seed, sample_index_rng_seed, schedule_rng_seed
-V05_SEEDS = (3133965575612453542, 665484352860916858, 3622009729038561421)
+SEED_KEYS = ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")
+V05_SEEDS = tuple(int(v05_rule("*", "*", key)) for key in SEED_KEYS)  # mlperf.conf: the same for every model
 
 SCENARIOS = {name: getattr(lg.TestScenario, name) for name in SCENARIO_NAMES}
 MODES = {"accuracy": lg.TestMode.AccuracyOnly, "performance": lg.TestMode.PerformanceOnly}

@@ -51,7 +51,6 @@ class ArgmaxTask(Task):
 class SyntheticBenchmark(Benchmark):
     info = BenchmarkInfo(
         name="resnet50", title="Synthetic", dataset="vectors", quality=QualityTarget("top-1", 80.0, 0.99),
-        server_latency_ms=15, multistream_latency_ms=50, latency_percentile=99, performance_sample_count=1024,
         backends=("onnxruntime", "null"), quick_count=24,
     )
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from common.registry import benchmarks
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
@@ -28,14 +30,17 @@ def _load_parser():
 
 parser = _load_parser()
 
-# The five benchmark folders this issue gives a Dockerfile and a run_and_time.sh, by mlperf.conf name.
-BENCHMARK_FOLDERS = {
-    "resnet50": "vision/resnet50",
-    "mobilenet": "vision/mobilenet",
-    "ssd-mobilenet": "vision/ssd_mobilenet",
-    "ssd-resnet34": "vision/ssd_resnet34",
-    "gnmt": "translation/gnmt",
-}
+
+def _entry_point_modules() -> dict[str, str]:
+    """Each registered benchmark's module by mlperf.conf name, from this tree's pyproject.toml."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    registered = pyproject["project"]["entry-points"]["mlperf_ref.benchmarks"]
+    return {name: value.split(":")[0] for name, value in registered.items()}
+
+
+ENTRY_POINT_MODULES = _entry_point_modules()
+# Each benchmark's folder (the package of its entry point module) holds its Dockerfile and run_and_time.sh.
+BENCHMARK_FOLDERS = {name: module.rsplit(".", 1)[0].replace(".", "/") for name, module in ENTRY_POINT_MODULES.items()}
 BASE_DOCKERFILES = {"cpu": REPO / "docker" / "Dockerfile.cpu", "gpu": REPO / "docker" / "Dockerfile.gpu"}
 # The requirement files CI installs for each device (the brief: base + cpu, base + gpu).
 CI_REQUIREMENTS = {"cpu": ["requirements/base.txt", "requirements/cpu.txt"],
@@ -90,7 +95,12 @@ def _pip_requirement_files(instructions) -> list[str]:
     return found
 
 
-def test_the_five_benchmarks_and_both_base_images_have_dockerfiles():
+def test_benchmark_folders_are_the_registered_benchmarks_packages():
+    assert BENCHMARK_FOLDERS["resnet50"] == "vision/resnet50" and BENCHMARK_FOLDERS["gnmt"] == "translation/gnmt"
+    assert sorted(BENCHMARK_FOLDERS) == sorted(benchmarks())
+
+
+def test_every_benchmark_and_both_base_images_have_dockerfiles():
     for path in [*BASE_DOCKERFILES.values(), *benchmark_dockerfiles().values()]:
         assert path.is_file(), f"{_relative(path)} is missing"
 
@@ -189,17 +199,12 @@ def _copied_paths(dockerfile: Path) -> list[str]:
             for s in parser.copy_sources(i)]
 
 
-def _entry_point_module(name: str) -> str:
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    return pyproject["project"]["entry-points"]["mlperf_ref.benchmarks"][name].split(":")[0]
-
-
 @pytest.mark.parametrize("name", list(BENCHMARK_FOLDERS))
 def test_benchmark_image_copies_every_module_its_code_imports(name):
     """Walk the imports from the registered benchmark module; each first-party file must be copied."""
     copied = _copied_paths(benchmark_dockerfiles()[name])
-    start = _module_file(_entry_point_module(name), REPO)
-    assert start is not None, f"{_entry_point_module(name)} does not exist yet"
+    start = _module_file(ENTRY_POINT_MODULES[name], REPO)
+    assert start is not None, f"{ENTRY_POINT_MODULES[name]} does not exist yet"
     folder = BENCHMARK_FOLDERS[name]
     todo = [start, *sorted((REPO / folder).rglob("*.py"))]
     seen: set[Path] = set()

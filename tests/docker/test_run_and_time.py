@@ -14,8 +14,8 @@ import pytest
 from common.registry import benchmarks
 
 REPO = Path(__file__).resolve().parents[2]
-FOLDERS = {"resnet50": "vision/resnet50", "mobilenet": "vision/mobilenet", "ssd-mobilenet": "vision/ssd_mobilenet",
-           "ssd-resnet34": "vision/ssd_resnet34", "gnmt": "translation/gnmt"}
+# Each registered benchmark's folder: the package of its class (vision.resnet50.benchmark -> vision/resnet50).
+FOLDERS = {name: type(bench).__module__.rsplit(".", 1)[0].replace(".", "/") for name, bench in benchmarks().items()}
 SEPARATOR = "\x1f"
 FAKE_DOCKER = f"""#!/usr/bin/env bash
 # Records each call as one line of arguments; exits with FAKE_BUILD_STATUS / FAKE_RUN_STATUS.

@@ -1,1 +1,1 @@
-"""COCO 2017 val shared by the two SSD benchmarks: annotations, preprocessing, cache, NMS, payloads."""
+"""COCO 2017 val shared by the two SSD benchmarks: annotations, preprocessing, cache, sample data."""

@@ -19,11 +19,7 @@ INFO = BenchmarkInfo(
     title="ResNet50-v1.5",
     dataset="ImageNet 2012 val (224x224)",
     quality=QualityTarget("top-1", 76.46, 0.99),  # v0.5 rules: 99% of FP32 76.46%
-    server_latency_ms=15.0,  # v0.5 rules
-    multistream_latency_ms=50.0,  # v0.5 rules: 20 queries/s
-    latency_percentile=99.0,
-    performance_sample_count=1024,  # v0.5 mlperf.conf
-    backends=("onnxruntime", "pytorch", "tensorflow", "null"),
+    backends=("onnxruntime", "pytorch", "tensorflow"),
     model_files={"onnxruntime": "resnet50_v1.onnx", "pytorch": "resnet50_v1.onnx",
                  "tensorflow": "resnet50_v1.pb"},
     quick_count=32,  # ~0.1 s per image on 2 cores: a quick run (accuracy + performance) takes ~10-20 s

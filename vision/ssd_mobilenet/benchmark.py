@@ -9,9 +9,9 @@ from typing import ClassVar
 from torch import nn
 
 from common.benchmark import BenchmarkInfo, Dataset, DatasetOptions, QualityTarget, Task
-from vision.coco.benchmark import CocoDetector
 from vision.coco.dataset import CocoDataset, Recipe
 from vision.coco.preprocess import mobilenet_float_nchw, mobilenet_uint8_nhwc
+from vision.detection.benchmark import CocoDetector
 from vision.ssd_mobilenet import export, tasks
 from vision.ssd_mobilenet.model import SSDMobileNetV1
 
@@ -25,11 +25,7 @@ class SSDMobileNetBenchmark(CocoDetector):
         title="SSD-MobileNet-v1 300x300",
         dataset="COCO 2017 val (300x300)",
         quality=QualityTarget(metric="mAP", reference=22.0, fraction=0.99),
-        server_latency_ms=10,
-        multistream_latency_ms=50,
-        latency_percentile=99,
-        performance_sample_count=256,
-        backends=("onnxruntime", "pytorch", "tensorflow", "null"),
+        backends=("onnxruntime", "pytorch", "tensorflow"),
         model_files={
             "onnxruntime": "ssd_mobilenet_v1_coco_2018_01_28.onnx",
             "pytorch": "ssd_mobilenet_v1.pytorch",
@@ -42,7 +38,7 @@ class SSDMobileNetBenchmark(CocoDetector):
     def build_model(self) -> nn.Module:
         return SSDMobileNetV1()
 
-    def detection_task(self, backend: str, dataset_path: Path) -> Task:
+    def make_task(self, backend: str, dataset_path: Path) -> Task:
         return tasks.make_task(backend)
 
     def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vision.coco.nms import greedy_nms, topk_per_group
+from vision.detection.nms import greedy_nms, topk_per_group
 
 BOX_CODER_WEIGHTS = (10.0, 10.0, 5.0, 5.0)  # v0.5 SSD.coder_weights for (y, x, h, w)
 SCORE_THRESHOLD = 0.3  # v0.5 SSD.score_threshold (strict >; "0.01 gives better mAP but is slower")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from vision.coco.export import export_by_suffix, export_onnx_file
+from vision.detection.export import export_by_suffix, export_onnx_file
 from vision.ssd_mobilenet.anchors import ssd_anchors
 from vision.ssd_mobilenet.model import SSDMobileNetV1
 from vision.ssd_mobilenet.official_graph import INPUT, OUTPUTS, RAW_OUTPUTS, OfficialInterface

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vision.coco.onnx_nms import NonMaxSuppression, top_detections
 from vision.coco.preprocess import MOBILENET_MEAN, MOBILENET_STD
+from vision.detection.onnx_nms import NonMaxSuppression, top_detections
 from vision.ssd_mobilenet.decode import decode_boxes
 
 INPUT = "image_tensor:0"

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from common.benchmark import ModelIO
-from vision.coco.detection_task import Detections, DetectionTask, batched, ltrb_to_yxyx
+from vision.detection.task import Detections, DetectionTask, batched, ltrb_to_yxyx
 from vision.ssd_mobilenet.anchors import ssd_anchors
 from vision.ssd_mobilenet.decode import postprocess
 from vision.ssd_mobilenet.official_graph import INPUT, OUTPUTS
@@ -41,8 +41,7 @@ class TorchDecoder:
 
 
 def make_task(backend: str) -> DetectionTask:
+    """The task for ``backend``: onnxruntime and tensorflow share the official graph's interface."""
     if backend == "pytorch":
         return DetectionTask(TORCH_IO, TorchDecoder())
-    if backend == "null":
-        return DetectionTask(OFFICIAL_IO, None)
     return DetectionTask(OFFICIAL_IO, decode_official)

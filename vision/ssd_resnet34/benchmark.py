@@ -9,10 +9,10 @@ from typing import ClassVar
 from torch import nn
 
 from common.benchmark import BenchmarkInfo, Dataset, DatasetOptions, QualityTarget, Task
-from vision.coco.benchmark import CocoDetector
 from vision.coco.dataset import CocoDataset, Recipe, keep_source
-from vision.coco.detection_task import label_to_category
 from vision.coco.preprocess import resnet34_float_nchw
+from vision.detection.benchmark import CocoDetector
+from vision.detection.task import label_to_category
 from vision.ssd_resnet34 import export, tasks
 from vision.ssd_resnet34.model import SSDResNet34
 
@@ -26,11 +26,7 @@ class SSDResNet34Benchmark(CocoDetector):
         title="SSD-ResNet34 1200x1200",
         dataset="COCO 2017 val (1200x1200)",
         quality=QualityTarget(metric="mAP", reference=20.0, fraction=0.99),
-        server_latency_ms=100,
-        multistream_latency_ms=66,
-        latency_percentile=99,
-        performance_sample_count=64,
-        backends=("onnxruntime", "pytorch", "tensorflow", "null"),
+        backends=("onnxruntime", "pytorch", "tensorflow"),
         model_files={
             "onnxruntime": "resnet34-ssd1200.onnx",
             "pytorch": "resnet34-ssd1200.pytorch",
@@ -43,7 +39,7 @@ class SSDResNet34Benchmark(CocoDetector):
     def build_model(self) -> nn.Module:
         return SSDResNet34()
 
-    def detection_task(self, backend: str, dataset_path: Path) -> Task:
+    def make_task(self, backend: str, dataset_path: Path) -> Task:
         return tasks.make_task(backend, label_to_category(dataset_path))
 
     def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vision.coco.nms import greedy_nms, topk_per_group
+from vision.detection.nms import greedy_nms, topk_per_group
 from vision.ssd_resnet34.anchors import default_boxes_xywh
 
 SCALE_XY = 0.1  # v0.5 DefaultBoxes scale_xy (centre variance)

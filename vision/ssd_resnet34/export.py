@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from vision.coco.export import export_by_suffix, export_onnx_file
+from vision.detection.export import export_by_suffix, export_onnx_file
 from vision.ssd_resnet34.decode import default_boxes
 from vision.ssd_resnet34.model import SSDResNet34
 from vision.ssd_resnet34.official_graph import INPUT, OUTPUTS, RAW_OUTPUTS, OfficialInterface

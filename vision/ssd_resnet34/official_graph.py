@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vision.coco.onnx_nms import NonMaxSuppression, top_detections
+from vision.detection.onnx_nms import NonMaxSuppression, top_detections
 from vision.ssd_resnet34.decode import (
     CANDIDATES_PER_LABEL,
     IOU_THRESHOLD,

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from common.benchmark import ModelIO
-from vision.coco.detection_task import Detections, DetectionTask, batched, ltrb_to_yxyx
+from vision.detection.task import Detections, DetectionTask, batched, ltrb_to_yxyx
 from vision.ssd_resnet34.decode import SCORE_THRESHOLD, default_boxes, postprocess
 from vision.ssd_resnet34.official_graph import INPUT, OUTPUTS
 
@@ -57,10 +57,9 @@ class TorchDecoder:
 
 
 def make_task(backend: str, label_map: np.ndarray) -> DetectionTask:
+    """The task for ``backend`` (onnxruntime, tensorflow or pytorch)."""
     if backend == "pytorch":
         return DetectionTask(TORCH_IO, TorchDecoder(label_map))
     if backend == "tensorflow":
         return DetectionTask(TF_IO, GraphDecoder(label_map, boxes_are_ltrb=False))
-    if backend == "null":
-        return DetectionTask(ONNX_IO, None)
     return DetectionTask(ONNX_IO, GraphDecoder(label_map, boxes_are_ltrb=True))

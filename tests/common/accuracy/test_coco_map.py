@@ -11,8 +11,8 @@ from pycocotools.cocoeval import COCOeval
 
 from common.accuracy.coco_map import coco_map
 from common.errors import UsageError
-from vision.coco.payload import pack_detections
 from vision.coco.samples import make_coco_samples
+from vision.detection.payload import pack_detections
 
 
 @pytest.fixture(scope="module")

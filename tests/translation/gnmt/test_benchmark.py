@@ -24,7 +24,7 @@ def test_v05_facts() -> None:
     assert info.quality.value == pytest.approx(23.661) and info.quality.unit == ""
     assert (info.server_latency_ms, info.multistream_latency_ms, info.latency_percentile) == (250, 100, 97)
     assert info.performance_sample_count == 3_903_900
-    assert info.backends == ("pytorch", "null")
+    assert info.backends == ("pytorch",)
 
 
 def test_references_themselves_score_100(wmt16: Path) -> None:

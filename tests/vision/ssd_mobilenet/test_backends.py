@@ -10,7 +10,7 @@ import torch
 from common.backends import make_backend
 from common.benchmark import ModelIO
 from common.errors import UsageError
-from vision.coco.payload import unpack_detections
+from vision.detection.payload import unpack_detections
 from vision.ssd_mobilenet.benchmark import SSDMobileNetBenchmark
 from vision.ssd_mobilenet.export import random_model
 from vision.ssd_mobilenet.tasks import OFFICIAL_IO, TORCH_IO, decode_official

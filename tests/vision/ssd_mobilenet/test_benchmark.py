@@ -13,7 +13,7 @@ def test_facts():
     assert info.quality.value == pytest.approx(21.78)
     assert (info.server_latency_ms, info.multistream_latency_ms, info.latency_percentile) == (10, 50, 99)
     assert info.performance_sample_count == 256
-    assert info.backends == ("onnxruntime", "pytorch", "tensorflow", "null")
+    assert info.backends == ("onnxruntime", "pytorch", "tensorflow")
     assert info.model_files["onnxruntime"] == "ssd_mobilenet_v1_coco_2018_01_28.onnx"
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from common.backends import make_backend
 from common.benchmark import ModelIO
-from vision.coco.payload import unpack_detections
+from vision.detection.payload import unpack_detections
 from vision.ssd_resnet34.benchmark import SSDResNet34Benchmark
 from vision.ssd_resnet34.tasks import ONNX_IO, TF_IO, TORCH_IO
 

@@ -17,7 +17,7 @@ def test_facts():
     assert info.quality.value == pytest.approx(19.8)
     assert (info.server_latency_ms, info.multistream_latency_ms, info.latency_percentile) == (100, 66, 99)
     assert info.performance_sample_count == 64
-    assert info.backends == ("onnxruntime", "pytorch", "tensorflow", "null")
+    assert info.backends == ("onnxruntime", "pytorch", "tensorflow")
     assert info.model_files["onnxruntime"] == "resnet34-ssd1200.onnx"
 
 
@@ -57,8 +57,9 @@ def test_bad_backend_and_export_suffix_are_clear_errors(tmp_path):
     from common.errors import UsageError
 
     bench = get_benchmark("ssd-resnet34")
-    with pytest.raises(UsageError, match="--backend tflite"):
-        bench.make_task("tflite", tmp_path)
+    with pytest.raises(UsageError, match="--backend tflite"):  # the runner checks before make_task
+        run_benchmark(RunConfig(benchmark="ssd-resnet34", backend="tflite", scenario="Offline", dataset_path=tmp_path,
+                                output=tmp_path / "out"))
     with pytest.raises(UsageError, match=r"\.onnx, \.pb or \.pt"):
         bench.export_model(tmp_path / "model.tflite")
     assert not (tmp_path / "model.tflite").exists()

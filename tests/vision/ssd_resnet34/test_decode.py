@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vision.coco.detection_task import label_to_category
+from vision.detection.task import label_to_category
 from vision.ssd_resnet34.decode import decode_boxes, postprocess, unclamped_iou
 
 

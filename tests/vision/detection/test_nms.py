@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import torch
 
-from vision.coco.nms import greedy_nms, topk_per_group
+from vision.detection.nms import greedy_nms, topk_per_group
 from vision.ssd_mobilenet.decode import mobilenet_iou, suppressed_above_threshold
 from vision.ssd_resnet34.decode import suppressed_at_or_above, unclamped_iou
 

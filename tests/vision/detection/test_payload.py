@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vision.coco.payload import pack_detections, unpack_detections
+from vision.detection.payload import pack_detections, unpack_detections
 
 
 def test_seven_float32_per_detection_in_the_v05_order():

@@ -11,11 +11,10 @@ from typing import ClassVar
 from torch import nn
 
 from common.accuracy.coco_map import coco_map
-from common.benchmark import AccuracyReport, Benchmark, Task
-from common.errors import UsageError
+from common.benchmark import AccuracyReport, Benchmark
 from vision.coco.annotations import annotations_path
 from vision.coco.samples import make_coco_samples
-from vision.coco.whole_model import load_weights
+from vision.detection.whole_model import load_weights
 
 
 def reference_names(state_dict_json: Path) -> list[str]:
@@ -31,15 +30,6 @@ class CocoDetector(Benchmark):
     @abstractmethod
     def build_model(self) -> nn.Module:
         """Our plain-torch model, with the official state dict's tensors in the reference's order."""
-
-    @abstractmethod
-    def detection_task(self, backend: str, dataset_path: Path) -> Task:
-        """The task for ``backend`` (already checked to be one of ``info.backends``)."""
-
-    def make_task(self, backend: str, dataset_path: Path) -> Task:
-        if backend not in self.info.backends:
-            raise UsageError(f"--backend {backend}: {self.info.name} runs on {', '.join(self.info.backends)}")
-        return self.detection_task(backend, dataset_path)
 
     def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
         return coco_map(results, annotations_path(Path(dataset_path)))

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from common.errors import UsageError
-from vision.coco.whole_model import load_weights
+from vision.detection.whole_model import load_weights
 from vision.ssd_mobilenet.benchmark import REFERENCE_STATE_DICT as MOBILENET_NAMES
 from vision.ssd_mobilenet.model import SSDMobileNetV1
 from vision.ssd_resnet34.benchmark import REFERENCE_STATE_DICT as RESNET34_NAMES

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from vision.coco.nms import greedy_nms, topk_per_group
+from vision.detection.nms import greedy_nms, topk_per_group
 
 
 def _clamped_iou(remaining: torch.Tensor, picked: torch.Tensor) -> torch.Tensor:

@@ -9,7 +9,7 @@ import numpy as np
 
 from common.benchmark import ModelIO, Task
 from vision.coco.annotations import ANNOTATIONS_FILE, coco_categories, load_index
-from vision.coco.payload import pack_detections
+from vision.detection.payload import pack_detections
 
 # one image's detections: boxes [K, 4] as (ymin, xmin, ymax, xmax) normalized, scores [K], COCO ids [K]
 Detections = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -19,17 +19,15 @@ Decoder = Callable[[Sequence[np.ndarray]], list[Detections]]
 class DetectionTask(Task):
     """Pre-stacked samples in, v0.5 detection payloads out; ``decode`` turns outputs into detections."""
 
-    def __init__(self, io: ModelIO, decode: Decoder | None) -> None:
+    def __init__(self, io: ModelIO, decode: Decoder) -> None:
         self.io = io
-        self.decode = decode  # None: the null backend, whose outputs carry no detection
+        self.decode = decode
 
     def collate(self, samples: Sequence[np.ndarray] | np.ndarray) -> dict[str, np.ndarray]:
         """The batch: the QSL's view of consecutive rows as it is, else the samples stacked."""
         return {self.io.inputs[0]: samples if isinstance(samples, np.ndarray) else np.stack(samples)}
 
     def postprocess(self, outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:
-        if self.decode is None:
-            return [b"" for _ in indices]
         detections = self.decode(outputs)
         return [pack_detections(i, *d) for i, d in zip(indices, detections, strict=True)]
 
