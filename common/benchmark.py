@@ -64,7 +64,7 @@ class BenchmarkInfo:
     quality: QualityTarget
     backends: tuple[str, ...]  # backends with a model (the first is the default); null runs every benchmark
     model_files: Mapping[str, str] = field(default_factory=dict)  # backend -> official model file name
-    quick_count: int = 16  # samples a --quick run uses (keep the quick start within minutes on 2 cores)
+    quick_count: int = 16  # samples a --quick run uses: few, so the quick start stays short on a laptop
 
     @property
     def default_backend(self) -> str:

@@ -28,7 +28,7 @@ from translation.gnmt.vocab import Vocabulary, remove_bpe
 SAMPLES_FOLDER = "wmt16"
 CHECKPOINT_NAME = "translate.ckpt"  # gnmt_model.zip: ende_gnmt_model_4_layer/translate.ckpt.*
 # export-model writes a 128-unit model: the same names, layers and code path as the 1024-unit official
-# one, a 1 MB checkpoint instead of 400 MB, and a quick start that decodes in seconds on 2 cores.
+# one, a 1 MB checkpoint instead of 400 MB, and a quick start that decodes in seconds on a CPU.
 EXPORT_NUM_UNITS = 128
 
 

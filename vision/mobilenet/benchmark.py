@@ -24,7 +24,7 @@ INFO = BenchmarkInfo(
     backends=("onnxruntime", "pytorch", "tensorflow"),
     model_files={"onnxruntime": "mobilenet_v1_1.0_224.onnx", "pytorch": "mobilenet_v1_1.0_224.onnx",
                  "tensorflow": "mobilenet_v1_1.0_224_frozen.pb"},
-    quick_count=64,  # ~7x cheaper than ResNet50 per image: a quick run takes ~10-15 s on 2 cores
+    quick_count=64,  # about 7x fewer operations per image than ResNet50: more samples in the same time
 )
 
 

@@ -22,7 +22,7 @@ INFO = BenchmarkInfo(
     backends=("onnxruntime", "pytorch", "tensorflow"),
     model_files={"onnxruntime": "resnet50_v1.onnx", "pytorch": "resnet50_v1.onnx",
                  "tensorflow": "resnet50_v1.pb"},
-    quick_count=32,  # ~0.1 s per image on 2 cores: a quick run (accuracy + performance) takes ~10-20 s
+    quick_count=32,  # enough for every scenario's quick queries, few enough for a short quick start
 )
 
 

@@ -32,7 +32,7 @@ class SSDResNet34Benchmark(CocoDetector):
             "pytorch": "resnet34-ssd1200.pytorch",
             "tensorflow": "resnet34_tf.22.1.pb",
         },
-        quick_count=2,  # ~216 GMACs per image: seconds per image on 2 CPU cores
+        quick_count=2,  # ~216 GMACs per image: a CPU needs seconds for each
     )
     reference_state_dict: ClassVar[Path] = REFERENCE_STATE_DICT
 
