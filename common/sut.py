@@ -169,7 +169,7 @@ class QuerySplittingSUT(SystemUnderTest):
 
     def _batch_order(self, indices: list[int]) -> list[int] | None:
         """Group similar samples (e.g. sentence lengths) when the task offers a sort key; otherwise make
-        batches of consecutive rows of the QSL's slabs (views, not copies), where the samples are in one."""
+        batches of consecutive rows of the QSL's blocks (views, not copies), where the samples are in one."""
         if len(indices) <= self.max_batchsize:
             return None
         task, qsl = self.run_batch.task, self.run_batch.qsl
@@ -177,7 +177,7 @@ class QuerySplittingSUT(SystemUnderTest):
             keys = [task.sort_key(s) for s in qsl.get(indices)]
             if all(k is not None for k in keys):
                 return sorted(range(len(indices)), key=keys.__getitem__)
-        return qsl.slab_order(indices)
+        return qsl.block_order(indices)
 
     def stop(self) -> None:
         with self._ready:
