@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from common.backends.engine_threads import EngineThreads
 from common.benchmark import Dataset, ModelIO, Samples, Task
 from common.qsl import SampleLibrary
 from common.settings import Overrides, build_settings
-from common.sut import BatchRunner, Failure, make_sut
+from common.sut import BatchRunner, Failure, WorkerPool, WorkItem, make_sut
 
 SAMPLES = 40
 
@@ -120,6 +121,26 @@ def test_server_batches_are_arrays_of_their_samples(tmp_path: Path) -> None:
     payloads, task = _run("Server", tmp_path, 4)
     assert all(isinstance(batch, np.ndarray) and 1 <= len(batch) <= 4 for batch in task.batches)
     assert sum(len(batch) for batch in task.batches) == len(payloads) == SAMPLES
+
+
+def test_worker_pool_runs_every_item_it_takes_until_the_end_marks() -> None:
+    work: queue.SimpleQueue[WorkItem | None] = queue.SimpleQueue()
+    done: list[tuple[list[int], list[int]]] = []
+    lock = threading.Lock()
+
+    def run_batch(ids: Sequence[int], indices: Sequence[int]) -> None:
+        with lock:
+            done.append((list(ids), list(indices)))
+
+    pool = WorkerPool(3, work.get, run_batch)
+    items = [([k, k + 100], [k % 7, k % 5]) for k in range(50)]
+    for item in items:
+        work.put(item)
+    for _ in range(len(pool)):
+        work.put(None)
+    pool.join()
+    assert len(pool) == 3 and sorted(done) == sorted(items)
+
 
 
 @pytest.mark.parametrize("scenario", ["Offline", "SingleStream"])
