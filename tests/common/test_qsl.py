@@ -101,6 +101,20 @@ def test_a_sample_loaded_again_is_read_from_its_newer_row(library: SampleLibrary
     assert library.batch([9, 3]).base is library.dataset.returned[1]
 
 
+def test_a_strided_block_is_made_contiguous_once_at_load() -> None:
+    class Strided(RowsDataset):
+        def load(self, indices: Sequence[int]) -> Samples:
+            return np.asfortranarray(super().load(indices))  # rows of it are not contiguous
+
+    qsl = SampleLibrary(Strided(4), performance_count=4)
+    try:
+        qsl._load([0, 1, 2, 3])
+        batch = qsl.batch([1, 2])
+        assert batch.flags.c_contiguous and batch.shape == (2, 2, 3) and first_values(batch) == [1, 2]
+    finally:
+        qsl.destroy()
+
+
 def test_ragged_samples_are_kept_as_a_list() -> None:
     qsl = SampleLibrary(RowsDataset(6, ragged=True), performance_count=6)
     try:
