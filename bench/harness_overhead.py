@@ -32,7 +32,7 @@ import numpy as np
 
 from common.atomic import atomic_write_text
 from common.backends import make_backend
-from common.benchmark import Dataset, ModelIO, Task
+from common.benchmark import Dataset, ModelIO, Samples, Task
 from common.loadgen_log import LoadGenSummary, parse_summary
 from common.qsl import SampleLibrary
 from common.settings import Overrides, build_settings, log_settings
@@ -45,7 +45,7 @@ SCENARIOS = ("Offline", "Server", "SingleStream")
 
 
 class ArrayDataset(Dataset):
-    """``count`` float32 samples of one shape, each its own array (as a preprocessed cache would give)."""
+    """``count`` float32 samples of one shape, as rows of one array (as the image datasets give them)."""
 
     def __init__(self, count: int, shape: tuple[int, ...]) -> None:
         self.count = count
@@ -54,8 +54,8 @@ class ArrayDataset(Dataset):
     def __len__(self) -> int:
         return self.count
 
-    def load(self, indices: Sequence[int]) -> list[np.ndarray]:
-        return [np.full(self.shape, i % 251 / 251, dtype=np.float32) for i in indices]
+    def load(self, indices: Sequence[int]) -> np.ndarray:
+        return np.stack([np.full(self.shape, i % 251 / 251, dtype=np.float32) for i in indices])
 
 
 class StackTask(Task):
@@ -63,7 +63,11 @@ class StackTask(Task):
 
     io = ModelIO(inputs=("input",), outputs=("output",), layout="NCHW")
 
-    def collate(self, samples: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    def collate(self, samples: Samples) -> dict[str, np.ndarray]:
+        # One copy of every sample per batch: a batch the QSL gathered (base None) already is that copy,
+        # a view of its block is copied here.
+        if isinstance(samples, np.ndarray):
+            return {"input": samples if samples.base is None else samples.copy()}
         return {"input": np.stack(samples)}
 
     def postprocess(self, outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:

@@ -18,7 +18,7 @@ import numpy as np
 from bench import harness_overhead as ho
 from bench.rows import Row, absolute
 from common.backends import make_backend
-from common.benchmark import Dataset, Task
+from common.benchmark import Dataset, Samples, Task
 from common.loadgen_log import LoadGenSummary, parse_summary
 from common.qsl import SampleLibrary
 from common.settings import log_settings
@@ -31,7 +31,7 @@ SERVER_GOAL = ">= 90000"  # issue 7: 5x the ~18,000 QPS the v0.5 harness sustain
 class ViewTask(ho.StackTask):
     """StackTask that passes a batch already assembled as one array (a slab view) through unchanged."""
 
-    def collate(self, samples: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    def collate(self, samples: Samples) -> dict[str, np.ndarray]:
         if isinstance(samples, np.ndarray):
             return {"input": samples}
         return super().collate(samples)

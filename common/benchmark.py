@@ -124,6 +124,11 @@ class AccuracyReport:
     extra: dict[str, Any] = field(default_factory=dict)  # machine-readable extras for results.json
 
 
+# Samples batch first: array samples as one array with a row per sample, others (e.g. token sequences of
+# different lengths) as a sequence.
+Samples = np.ndarray | Sequence[Any]
+
+
 class Dataset(ABC):
     """The samples of one benchmark, preprocessed on demand and cached."""
 
@@ -132,9 +137,12 @@ class Dataset(ABC):
         """Total number of samples (the QSL's total count)."""
 
     @abstractmethod
-    def load(self, indices: Sequence[int]) -> list[Any]:
+    def load(self, indices: Sequence[int]) -> Samples:
         """Preprocess (or read from the cache) the given samples and return them in the given order.
 
+        Array samples come back as ONE C-contiguous array with the samples as rows, in the given order:
+        the QSL keeps it as one block and hands out batches of consecutive rows as views of it. Samples
+        that cannot share one array (different shapes) come back as a sequence of one entry per sample.
         Called by the QSL outside the timed part of the run; may use all cores and show progress.
         """
 

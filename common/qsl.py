@@ -1,40 +1,21 @@
 """The query sample library: keeps the samples LoadGen asks for in memory, preprocessed.
 
-Samples that are arrays of one shape and dtype are kept in one contiguous block per load ("slab"), one
-row per sample, so that a batch of consecutive rows is a view of the block rather than a copy
-(:meth:`SampleLibrary.batch`); the Offline SUT orders its batches to be such runs.
+Each load's samples stay as the dataset returned them, one block per load: for array samples one
+array with a row per sample. A batch of consecutive rows of one block is a view of it, any other batch
+of array samples one gathered array (:meth:`SampleLibrary.batch`); the Offline and MultiStream SUTs
+order their batches to be such runs (:meth:`SampleLibrary.block_order`).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import mlperf_loadgen as lg
 import numpy as np
 
-from common.benchmark import Dataset
-
-
-def as_slab(samples: Sequence[Any]) -> np.ndarray | None:
-    """The samples as rows of one C-contiguous array, or None when they are not arrays of one shape/dtype.
-
-    Samples that already are consecutive rows of one contiguous array (as a dataset that preprocesses a
-    whole batch returns them) are used in place; others are copied once into a new block.
-    """
-    if not samples or not all(isinstance(s, np.ndarray) for s in samples):
-        return None
-    first = samples[0]
-    if any(s.shape != first.shape or s.dtype != first.dtype for s in samples):
-        return None
-    base = first.base  # numpy points a view at the array that owns the memory
-    if isinstance(base, np.ndarray) and base.flags.c_contiguous and base.dtype == first.dtype:
-        start, step = first.ctypes.data, first.nbytes
-        if all(s.base is base and s.flags.c_contiguous and s.ctypes.data == start + k * step
-               for k, s in enumerate(samples)):
-            offset = (start - base.ctypes.data) // first.itemsize
-            return base.reshape(-1)[offset:offset + len(samples) * first.size].reshape(len(samples), *first.shape)
-    return np.stack(samples)
+from common.benchmark import Dataset, Samples
 
 
 class SampleLibrary:
@@ -44,67 +25,90 @@ class SampleLibrary:
         self.dataset = dataset
         self.total = len(dataset)
         self.performance_count = min(performance_count, self.total)
-        self.samples: dict[int, Any] = {}
-        self.rows: dict[int, tuple[int, int]] = {}  # index -> (slab number, row) for array samples
-        self._slabs: dict[int, np.ndarray] = {}
-        self._next_slab = 0
+        # Blocks are keyed by their first row's place in the order of all rows loaded so far, so that
+        # key + row orders every loaded sample (block_order) and rows of one block are never mixed up.
+        self.rows: dict[int, tuple[int, int]] = {}  # qsl index -> (block key, row)
+        self._blocks: dict[int, Samples] = {}
+        self._live: dict[int, int] = {}  # block key -> how many of its samples are still loaded
+        self._next_key = 0
         self.error: BaseException | None = None  # set when loading failed (LoadGen cannot take exceptions)
         self.handle = lg.ConstructQSL(self.total, self.performance_count, self._load, self._unload)
 
     def _load(self, indices: list[int]) -> None:
+        if not indices:
+            return
         try:
-            loaded = self.dataset.load(indices)
-            if len(loaded) != len(indices):
-                raise RuntimeError(f"the dataset returned {len(loaded)} samples for {len(indices)} indices")
-            slab = as_slab(loaded)
-            if slab is None:
-                self.samples.update(zip(indices, loaded, strict=True))
-                return
-            number = self._next_slab
-            self._next_slab += 1
-            self._slabs[number] = slab
+            block = self.dataset.load(indices)
+            if len(block) != len(indices):
+                raise RuntimeError(f"the dataset returned {len(block)} samples for {len(indices)} indices")
+            if isinstance(block, np.ndarray):
+                block = np.ascontiguousarray(block)  # views of its rows are then contiguous batches
+            key = self._next_key
+            self._next_key += len(indices)
+            self._blocks[key] = block
+            self._live[key] = len(indices)
             for row, index in enumerate(indices):
-                self.samples[index] = slab[row]
-                self.rows[index] = (number, row)
+                self._release(index)  # loaded again: the newer row counts
+                self.rows[index] = (key, row)
         except BaseException as exc:  # noqa: BLE001 - reported after StartTest returns
             self.error = self.error or exc
 
     def _unload(self, indices: list[int]) -> None:
         for index in indices:
-            self.samples.pop(index, None)
-            self.rows.pop(index, None)
-        if not self.rows:
-            self._slabs.clear()  # the blocks go with their last sample
+            self._release(index)
+
+    def _release(self, index: int) -> None:
+        """Forget one sample; its block goes with its last loaded sample."""
+        place = self.rows.pop(index, None)
+        if place is None:
+            return
+        key = place[0]
+        self._live[key] -= 1
+        if not self._live[key]:
+            del self._live[key], self._blocks[key]
 
     def get(self, indices: Sequence[int]) -> list[Any]:
-        """The loaded samples, in the given order."""
-        samples = self.samples
-        return [samples[i] for i in indices]
+        """The loaded samples one by one, in the given order (rows of their blocks)."""
+        blocks, rows = self._blocks, self.rows
+        return [blocks[key][row] for key, row in map(rows.__getitem__, indices)]
 
-    def batch(self, indices: Sequence[int]) -> Sequence[Any]:
-        """The samples for one batch: a view of a slab when they are its consecutive rows, else a list."""
-        rows = self.rows
-        if len(indices) > 1 and indices[0] in rows:
-            number, first = rows[indices[0]]
-            expected = [(number, first + k) for k in range(len(indices))]
-            if [rows.get(i) for i in indices] == expected:
-                return self._slabs[number][first:first + len(indices)]
-        return self.get(indices)
+    def batch(self, indices: Sequence[int]) -> Samples:
+        """The samples of one batch, batch first.
 
-    def slab_order(self, indices: Sequence[int]) -> list[int] | None:
-        """A permutation of ``indices`` positions that makes runs of consecutive slab rows, or None.
-
-        Each sample's k-th occurrence goes to the k-th pass over the rows, so a query that repeats
-        samples (Offline) still comes out as long runs; None when some sample is not in a slab.
+        Array samples: a view of their block when they are its consecutive rows (in that order), else one
+        array gathered from the blocks (one copy). Other samples (e.g. sentences): a list.
         """
         rows = self.rows
+        key, first = rows[indices[0]]
+        block = self._blocks[key]
+        if not isinstance(block, np.ndarray):
+            return self.get(indices)
+        count = len(indices)
+        if count == 1:  # SingleStream: skip the checks below
+            return block[first:first + 1]
+        places = list(map(rows.__getitem__, indices))
+        if places == list(zip(itertools.repeat(key, count), range(first, first + count), strict=True)):
+            return block[first:first + count]
+        if all(place[0] == key for place in places):
+            return block.take([row for _, row in places], axis=0)
+        blocks = self._blocks
+        return np.stack([blocks[k][row] for k, row in places])
+
+    def block_order(self, indices: Sequence[int]) -> list[int] | None:
+        """A permutation of ``indices`` positions that makes runs of consecutive block rows, or None.
+
+        Each sample's k-th occurrence goes to the k-th pass over the rows, so a query that repeats
+        samples (Offline) still comes out as long runs; None when some sample is not an array row.
+        """
+        if not indices:
+            return None
         try:
-            keys = np.array([rows[i] for i in indices], dtype=np.int64).reshape(len(indices), 2)
+            places = [self.rows[i] for i in indices]
         except KeyError:
             return None
-        if not len(indices):
+        if not all(isinstance(self._blocks[key], np.ndarray) for key in {key for key, _ in places}):
             return None
-        flat = keys[:, 0] * (keys[:, 1].max() + 1) + keys[:, 1]
+        flat = np.array([key + row for key, row in places], dtype=np.int64)
         by_row = np.argsort(flat, kind="stable")
         sorted_rows = flat[by_row]
         occurrence = np.arange(len(flat)) - np.searchsorted(sorted_rows, sorted_rows, side="left")

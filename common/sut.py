@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
 import sys
 import threading
 import time
@@ -117,19 +118,29 @@ class SingleStreamSUT(SystemUnderTest):
         self.run_batch(ids, indices)
 
 
-class WorkerPool:
-    """Worker threads taking work items from a queue until stopped."""
+# One batch of work: the response ids of its query samples and their QSL indices.
+WorkItem = tuple[list[int], list[int]]
 
-    def __init__(self, workers: int, take: Callable[[], Callable[[], None] | None]) -> None:
+
+class WorkerPool:
+    """Worker threads that take work items until ``take`` returns None, and run each as one batch."""
+
+    def __init__(self, workers: int, take: Callable[[], WorkItem | None],
+                 run_batch: Callable[[Sequence[int], Sequence[int]], None]) -> None:
         self._take = take
+        self._run_batch = run_batch
         self._threads = [threading.Thread(target=self._loop, daemon=True, name=f"sut-worker-{i}")
                          for i in range(workers)]
         for thread in self._threads:
             thread.start()
 
+    def __len__(self) -> int:
+        return len(self._threads)
+
     def _loop(self) -> None:
-        while (work := self._take()) is not None:
-            work()
+        take, run_batch = self._take, self._run_batch
+        while (item := take()) is not None:
+            run_batch(*item)
 
     def join(self) -> None:
         for thread in self._threads:
@@ -142,19 +153,8 @@ class QuerySplittingSUT(SystemUnderTest):
     def __init__(self, run_batch: BatchRunner, max_batchsize: int, workers: int) -> None:
         super().__init__(run_batch)
         self.max_batchsize = max_batchsize
-        self._work: deque[tuple[list[int], list[int]] | None] = deque()
-        self._ready = threading.Condition()
-        self._pool = WorkerPool(workers, self._take)
-
-    def _take(self) -> Callable[[], None] | None:
-        with self._ready:
-            while not self._work:
-                self._ready.wait()
-            item = self._work.popleft()
-            if item is None:
-                self._work.appendleft(None)  # let the other workers see the end too
-                return None
-        return lambda: self.run_batch(*item)
+        self._work: queue.SimpleQueue[WorkItem | None] = queue.SimpleQueue()
+        self._pool = WorkerPool(workers, self._work.get, run_batch)
 
     def issue(self, ids: list[int], indices: list[int]) -> None:
         order = self._batch_order(indices)
@@ -162,14 +162,12 @@ class QuerySplittingSUT(SystemUnderTest):
             ids = [ids[i] for i in order]
             indices = [indices[i] for i in order]
         step = self.max_batchsize
-        with self._ready:
-            for start in range(0, len(ids), step):
-                self._work.append((ids[start:start + step], indices[start:start + step]))
-            self._ready.notify_all()
+        for start in range(0, len(ids), step):
+            self._work.put((ids[start:start + step], indices[start:start + step]))
 
     def _batch_order(self, indices: list[int]) -> list[int] | None:
         """Group similar samples (e.g. sentence lengths) when the task offers a sort key; otherwise make
-        batches of consecutive rows of the QSL's slabs (views, not copies), where the samples are in one."""
+        batches of consecutive rows of the QSL's blocks (views, not copies), where the samples are in one."""
         if len(indices) <= self.max_batchsize:
             return None
         task, qsl = self.run_batch.task, self.run_batch.qsl
@@ -177,12 +175,11 @@ class QuerySplittingSUT(SystemUnderTest):
             keys = [task.sort_key(s) for s in qsl.get(indices)]
             if all(k is not None for k in keys):
                 return sorted(range(len(indices)), key=keys.__getitem__)
-        return qsl.slab_order(indices)
+        return qsl.block_order(indices)
 
     def stop(self) -> None:
-        with self._ready:
-            self._work.append(None)
-            self._ready.notify_all()
+        for _ in range(len(self._pool)):  # after the queued batches: one end mark per worker
+            self._work.put(None)
         self._pool.join()
         super().stop()
 
@@ -198,7 +195,7 @@ class ServerSUT(SystemUnderTest):
         self._ready = threading.Condition()
         self._stopping = False
         self._flushing = False
-        self._pool = WorkerPool(workers, self._take)
+        self._pool = WorkerPool(workers, self._take, run_batch)
 
     def issue(self, ids: list[int], indices: list[int]) -> None:
         now = time.monotonic()
@@ -211,7 +208,9 @@ class ServerSUT(SystemUnderTest):
             self._flushing = True
             self._ready.notify_all()
 
-    def _take(self) -> Callable[[], None] | None:
+    def _take(self) -> WorkItem | None:
+        """The next batch: the queued samples up to max_batchsize, once full, or once the first one has
+        waited the timeout (at once when flushing or stopping); None once stopped with nothing queued."""
         with self._ready:
             while not self._pending:
                 if self._stopping:
@@ -227,9 +226,7 @@ class ServerSUT(SystemUnderTest):
             batch = [self._pending.popleft() for _ in range(count)]
             if self._pending:
                 self._ready.notify()
-        ids = [b[0] for b in batch]
-        indices = [b[1] for b in batch]
-        return lambda: self.run_batch(ids, indices)
+        return [b[0] for b in batch], [b[1] for b in batch]
 
     def stop(self) -> None:
         with self._ready:

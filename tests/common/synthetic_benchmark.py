@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -16,6 +15,7 @@ from common.benchmark import (
     DatasetOptions,
     ModelIO,
     QualityTarget,
+    Samples,
     Task,
 )
 
@@ -33,16 +33,16 @@ class VectorDataset(Dataset):
     def __len__(self) -> int:
         return self.count
 
-    def load(self, indices: Sequence[int]) -> list[Any]:
+    def load(self, indices: Sequence[int]) -> np.ndarray:
         self.loads += 1
-        return [np.eye(FEATURES, dtype=np.float32)[i % FEATURES] * (1 + i) for i in indices]
+        return np.stack([np.eye(FEATURES, dtype=np.float32)[i % FEATURES] * (1 + i) for i in indices])
 
 
 class ArgmaxTask(Task):
     io = ModelIO(inputs=("x",), outputs=("y",), layout="")
 
-    def collate(self, samples: Sequence[Any]) -> dict[str, np.ndarray]:
-        return {"x": np.stack(samples)}
+    def collate(self, samples: Samples) -> dict[str, np.ndarray]:
+        return {"x": samples if isinstance(samples, np.ndarray) else np.stack(samples)}
 
     def postprocess(self, outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:
         return [np.float32(np.argmax(row)).tobytes() for row in outputs[0]]

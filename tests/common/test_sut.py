@@ -1,7 +1,8 @@
-"""The SUTs on LoadGen: every sample answered once with its own payload; Offline batches as slab views."""
+"""The SUTs on LoadGen: every sample answered once with its own payload; Offline batches as block views."""
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,22 +14,27 @@ import pytest
 from common.accuracy.log import read_accuracy_log
 from common.backends.base import Backend, Result
 from common.backends.engine_threads import EngineThreads
-from common.benchmark import Dataset, ModelIO, Task
+from common.benchmark import Dataset, ModelIO, Samples, Task
 from common.qsl import SampleLibrary
 from common.settings import Overrides, build_settings
-from common.sut import BatchRunner, Failure, make_sut
+from common.sut import BatchRunner, Failure, WorkerPool, WorkItem, make_sut
 
 SAMPLES = 40
 
 
 class IndexDataset(Dataset):
-    """Sample i is a 3-vector of i, returned as rows of one batch array (as the image datasets do)."""
+    """Sample i is a 3-vector of i, returned as rows of one array (as the image datasets do)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[np.ndarray] = []
 
     def __len__(self) -> int:
         return SAMPLES
 
-    def load(self, indices: Sequence[int]) -> list[np.ndarray]:
-        return list(np.repeat(np.asarray(indices, np.float32)[:, None], 3, axis=1))
+    def load(self, indices: Sequence[int]) -> np.ndarray:
+        block = np.repeat(np.asarray(indices, np.float32)[:, None], 3, axis=1)
+        self.blocks.append(block)
+        return block
 
 
 class EchoTask(Task):
@@ -37,12 +43,12 @@ class EchoTask(Task):
     io = ModelIO(inputs=("x",), outputs=("y",))
 
     def __init__(self) -> None:
-        self.batch_kinds: list[str] = []
+        self.batches: list[Samples] = []
         self.collated_on: set[str] = set()
         self.postprocessed_on: set[str] = set()
 
-    def collate(self, samples: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-        self.batch_kinds.append("view" if isinstance(samples, np.ndarray) else "list")
+    def collate(self, samples: Samples) -> dict[str, np.ndarray]:
+        self.batches.append(samples)
         self.collated_on.add(threading.current_thread().name)
         return {"x": samples if isinstance(samples, np.ndarray) else np.stack(samples)}
 
@@ -73,8 +79,8 @@ class EchoBackend(Backend):
         return [np.ascontiguousarray(feeds["x"][:, 0])]
 
 
-def _run(scenario: str, tmp_path: Path, max_batchsize: int,
-         backend: EchoBackend | None = None) -> tuple[dict[int, bytes], EchoTask]:
+def _run(scenario: str, tmp_path: Path, max_batchsize: int, backend: EchoBackend | None = None,
+         dataset: IndexDataset | None = None) -> tuple[dict[int, bytes], EchoTask]:
     settings = build_settings("resnet50", scenario, "accuracy", overrides=Overrides(
         target_qps=2000, min_duration_ms=0, min_query_count=1, performance_sample_count=SAMPLES))
     log_settings = lg.LogSettings()
@@ -82,7 +88,7 @@ def _run(scenario: str, tmp_path: Path, max_batchsize: int,
     log_settings.log_output.copy_summary_to_stdout = False
     task = EchoTask()
     failure = Failure(fail_fast=False)
-    qsl = SampleLibrary(IndexDataset(), SAMPLES)
+    qsl = SampleLibrary(dataset or IndexDataset(), SAMPLES)
     sut = make_sut(scenario, BatchRunner(qsl, task, backend or EchoBackend(), task.postprocess, failure), max_batchsize,
                    1, 1.0)
     try:
@@ -101,9 +107,39 @@ def test_every_sample_gets_its_own_payload(scenario: str, max_batchsize: int, tm
     assert all(np.frombuffer(p, np.float32).tolist() == [float(i)] for i, p in payloads.items())
 
 
-def test_offline_batches_are_views_of_the_slab(tmp_path: Path) -> None:
-    _, task = _run("Offline", tmp_path, 8)
-    assert task.batch_kinds == ["view"] * (SAMPLES // 8)  # one pass over the 40 loaded rows, 5 batches
+def test_offline_batches_are_views_of_the_block(tmp_path: Path) -> None:
+    dataset = IndexDataset()
+    _, task = _run("Offline", tmp_path, 8, dataset=dataset)
+    (block,) = dataset.blocks
+    assert len(task.batches) == SAMPLES // 8  # one pass over the 40 loaded rows, 5 batches
+    assert all(batch.base is block for batch in task.batches)
+    rows = sorted(int(value) for batch in task.batches for value in batch[:, 0])
+    assert rows == list(range(SAMPLES))
+
+
+def test_server_batches_are_arrays_of_their_samples(tmp_path: Path) -> None:
+    payloads, task = _run("Server", tmp_path, 4)
+    assert all(isinstance(batch, np.ndarray) and 1 <= len(batch) <= 4 for batch in task.batches)
+    assert sum(len(batch) for batch in task.batches) == len(payloads) == SAMPLES
+
+
+def test_worker_pool_runs_every_item_it_takes_until_the_end_marks() -> None:
+    work: queue.SimpleQueue[WorkItem | None] = queue.SimpleQueue()
+    done: list[tuple[list[int], list[int]]] = []
+    lock = threading.Lock()
+
+    def run_batch(ids: Sequence[int], indices: Sequence[int]) -> None:
+        with lock:
+            done.append((list(ids), list(indices)))
+
+    pool = WorkerPool(3, work.get, run_batch)
+    items = [([k, k + 100], [k % 7, k % 5]) for k in range(50)]
+    for item in items:
+        work.put(item)
+    for _ in range(len(pool)):
+        work.put(None)
+    pool.join()
+    assert len(pool) == 3 and sorted(done) == sorted(items)
 
 
 

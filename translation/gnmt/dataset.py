@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from common.benchmark import Dataset, ModelIO, Task
+from common.benchmark import Dataset, ModelIO, Samples, Task
 from common.errors import UsageError
 from translation.gnmt.model import EOS_ID
 from translation.gnmt.vocab import Vocabulary, translation_text
@@ -126,6 +126,7 @@ class WMTDataset(Dataset):
         return self.total
 
     def load(self, indices: Sequence[int]) -> list[np.ndarray]:
+        """One int64 id array per sentence (a list: sentences differ in length)."""
         for i in indices:
             if not 0 <= i < self.total:
                 raise IndexError(f"sample {i} outside the {self.total} sentences of {self.source_file}")
@@ -157,7 +158,8 @@ class GNMTTask(Task):
     def __init__(self, target_vocabulary: Vocabulary) -> None:
         self.vocabulary = target_vocabulary
 
-    def collate(self, samples: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    def collate(self, samples: Samples) -> dict[str, np.ndarray]:
+        """Pads the sentences into one batch (a new array: the samples differ in length)."""
         lengths = np.array([len(s) for s in samples], dtype=np.int64)
         # The reference padded with </s>; lengths mask the padding everywhere, so any id would do.
         source = np.full((len(samples), max(1, int(lengths.max(initial=0)))), EOS_ID, dtype=np.int64)

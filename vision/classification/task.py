@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from common.benchmark import ModelIO, Task
+from common.benchmark import ModelIO, Samples, Task
 
 LABEL_OFFSET = -1  # v0.5 PostProcessArgMax/PostProcessCommon(offset=-1): output 0 is background
 
@@ -29,8 +29,8 @@ class ClassificationTask(Task):
         self.io = io
         self._input = io.inputs[0]
 
-    def collate(self, samples: Sequence[np.ndarray] | np.ndarray) -> dict[str, np.ndarray]:
-        """The batch: as it is when the QSL hands over consecutive rows of its block (a view), else stacked."""
+    def collate(self, samples: Samples) -> dict[str, np.ndarray]:
+        """The batch: as it is when it already is one array (the QSL's), else the samples stacked."""
         if isinstance(samples, np.ndarray):
             batch = samples
         else:

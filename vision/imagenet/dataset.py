@@ -66,11 +66,9 @@ class ImageNetDataset(Dataset):
                              desc="preprocessing ImageNet", show_progress=self.options.progress)
         return np.stack(arrays) if arrays else np.empty((0, 0, 0, 3), np.uint8)
 
-    def load(self, indices: Sequence[int]) -> list[Any]:
-        if not len(indices):
-            return []
-        batch = self.preprocessing.to_model_input(self.crops(indices), self.options.layout)
-        return list(batch)  # views into one contiguous array, one per sample
+    def load(self, indices: Sequence[int]) -> np.ndarray:
+        """The samples as rows of one C-contiguous float32 array in the model's layout."""
+        return np.ascontiguousarray(self.preprocessing.to_model_input(self.crops(indices), self.options.layout))
 
     def describe(self) -> dict[str, Any]:
         return {"samples": len(self), "path": str(self.path), "cache": str(self.cache_dir)}

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from common.benchmark import DatasetOptions
+from common.cache import entry_path
 from common.errors import UsageError
 from vision.coco.dataset import CocoDataset, Recipe, keep_source
 from vision.coco.preprocess import mobilenet_uint8_nhwc, read_bgr, resnet34_float_nchw
@@ -29,23 +30,26 @@ def test_samples_follow_the_order_of_images_in_the_annotation_file(coco_samples,
     recipe = Recipe("coco-300", functools.partial(mobilenet_uint8_nhwc, size=300))
     dataset = CocoDataset(coco_samples, recipe, options(tmp_path))
     assert len(dataset) == len(data["images"])
-    [second] = dataset.load([1])
-    expected = mobilenet_uint8_nhwc(read_bgr(coco_samples / "val2017" / data["images"][1]["file_name"]))
-    np.testing.assert_array_equal(second, expected)
-    assert second.shape == (300, 300, 3) and second.dtype == np.uint8
+    block = dataset.load([1, 0, 1])
+    assert isinstance(block, np.ndarray) and block.flags.c_contiguous
+    assert block.shape == (3, 300, 300, 3) and block.dtype == np.uint8
+    for row, index in zip(block, [1, 0, 1], strict=True):
+        expected = mobilenet_uint8_nhwc(read_bgr(coco_samples / "val2017" / data["images"][index]["file_name"]))
+        np.testing.assert_array_equal(row, expected)
 
 
 def test_cache_keeps_the_source_and_finishes_at_load_time(coco_samples, tmp_path):
     recipe = Recipe("coco-source", keep_source, functools.partial(resnet34_float_nchw, size=64), key={"v": 1})
     dataset = CocoDataset(coco_samples, recipe, options(tmp_path, count=2))
     assert len(dataset) == 2
-    first, _ = dataset.load([0, 1])
-    cached = sorted(p.name for p in dataset.cache.glob("*.npy"))
-    assert len(cached) == 2
-    source = np.load(dataset.cache / cached[0])
-    assert source.dtype == np.uint8 and source.ndim == 3  # the decoded image, exact
-    assert first.shape == (3, 64, 64) and first.dtype == np.float32
-    np.testing.assert_array_equal(first, resnet34_float_nchw(source, size=64))
+    block = dataset.load([1, 0])
+    assert isinstance(block, np.ndarray) and block.flags.c_contiguous
+    assert block.shape == (2, 3, 64, 64) and block.dtype == np.float32
+    for row, image in zip(block, [dataset.images[1], dataset.images[0]], strict=True):
+        source = np.load(entry_path(dataset.cache, image.file_name))
+        assert source.dtype == np.uint8 and source.ndim == 3  # the decoded image, exact
+        np.testing.assert_array_equal(row, resnet34_float_nchw(source, size=64))
+    assert len(list(dataset.cache.glob("*.npy"))) == 2
 
 
 def test_missing_annotation_file_is_a_clear_error(coco_samples, tmp_path):

@@ -12,7 +12,6 @@ import pytest
 
 from common.benchmark import DatasetOptions
 from common.errors import UsageError
-from common.qsl import as_slab
 from vision.imagenet.dataset import ImageNetDataset
 from vision.imagenet.preprocess import Preprocessing, crop_file, scale_to_unit_range, subtract_means
 from vision.imagenet.val_map import read_val_map
@@ -37,7 +36,7 @@ def test_samples_are_normalized_images_in_val_map_order(imagenet_samples: Path, 
     dataset = ImageNetDataset(imagenet_samples, RESNET, options(tmp_path / "cache", workers=2))
     assert len(dataset) == len(read_val_map(imagenet_samples))
     samples = dataset.load([4, 0])
-    assert [s.shape for s in samples] == [(3, 224, 224)] * 2 and samples[0].dtype == np.float32
+    assert samples.shape == (2, 3, 224, 224) and samples.dtype == np.float32
     name = read_val_map(imagenet_samples).names[4]
     expected = RESNET.to_model_input(crop_file(name, imagenet_samples, cv2.INTER_AREA)[None], "NCHW")[0]
     np.testing.assert_array_equal(samples[0], expected)
@@ -45,13 +44,16 @@ def test_samples_are_normalized_images_in_val_map_order(imagenet_samples: Path, 
     np.testing.assert_array_equal(nhwc, expected.transpose(1, 2, 0))
 
 
-@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
-def test_samples_are_rows_of_one_block_the_qsl_keeps_in_place(imagenet_samples, tmp_path, layout) -> None:
-    samples = ImageNetDataset(imagenet_samples, RESNET, options(tmp_path, layout)).load([3, 1, 2])
-    block = as_slab(samples)
-    assert block is not None and block.flags.c_contiguous and len(block) == 3
-    # used in place: each row is the sample's own memory, not a copy
-    assert all(np.shares_memory(row, s) and np.array_equal(row, s) for row, s in zip(block, samples, strict=True))
+@pytest.mark.parametrize(("preprocessing", "layout"), [(RESNET, "NCHW"), (RESNET, "NHWC"), (MOBILENET, "NCHW")])
+def test_load_returns_one_contiguous_array_of_the_samples_in_order(imagenet_samples, tmp_path, preprocessing,
+                                                                   layout) -> None:
+    dataset = ImageNetDataset(imagenet_samples, preprocessing, options(tmp_path, layout))
+    block = dataset.load([3, 1, 2, 3])
+    assert isinstance(block, np.ndarray) and block.flags.c_contiguous and block.dtype == np.float32
+    names = read_val_map(imagenet_samples).names
+    for row, index in zip(block, [3, 1, 2, 3], strict=True):  # each row is that sample preprocessed alone
+        crop = crop_file(names[index], imagenet_samples, preprocessing.interpolation)
+        np.testing.assert_array_equal(row, preprocessing.to_model_input(crop[None], layout)[0])
 
 
 def test_count_takes_the_first_samples(imagenet_samples: Path, tmp_path: Path) -> None:
