@@ -17,14 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from bench import goals
 from bench.rows import Row, compared, judge
 from bench.workspace import Workspace, write_user_conf
 from common.backends.base import Backend
 from common.results import PhaseResult
 from common.runner import PhaseOptions, RunConfig, Session, open_session
 
-OFFLINE_GOAL = ">= 0.97"  # Offline through the harness within 3% of the engine alone
-LATENCY_GOAL_MS = "<= 0.3"  # SingleStream p90 at most 0.3 ms above the engine's own
 WARM_UP_RUNS = 3  # untimed predicts first (oneDNN and OpenVINO build their kernels on first use)
 RAW_BATCHES = 3  # the raw engine cycles through this many different batches
 OFFLINE_QUERY_MARGIN = 1.5  # Offline query size: this many times the raw rate x min_duration
@@ -182,14 +181,14 @@ def offline_row(
         statistics.median(raws),
         "samples/s",
         "raw predict",
-        OFFLINE_GOAL,
+        goals.OFFLINE_VS_ENGINE,
         command=command(session.cfg, options),
         details=_details(
             session, phase, raw_runs=raws, harness_runs=harness, ratios=ratios, all_valid=all(valid)
         ),
     )
     row.ratio = statistics.median(ratios)
-    row.met = judge(row.ratio, OFFLINE_GOAL)
+    row.met = judge(row.ratio, goals.OFFLINE_VS_ENGINE)
     return row
 
 
@@ -223,7 +222,7 @@ def singlestream_row(case: EngineCase, ws: Workspace, threads: int, seconds: flo
         percentile(everything, 90),
         "ms",
         "raw predict p90",
-        LATENCY_GOAL_MS,
+        goals.SINGLESTREAM_OVER_ENGINE_MS,
         comparison="difference",
         command=command(session.cfg),
         details=_details(
@@ -236,7 +235,7 @@ def singlestream_row(case: EngineCase, ws: Workspace, threads: int, seconds: flo
         ),
     )
     row.ratio = statistics.median(differences)
-    row.met = judge(row.ratio, LATENCY_GOAL_MS)
+    row.met = judge(row.ratio, goals.SINGLESTREAM_OVER_ENGINE_MS)
     return row
 
 

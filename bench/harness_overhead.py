@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """What our harness costs: the null backend through common/'s QSL and SUTs next to a minimal inline SUT.
 
 Both systems run on the same LoadGen, in the same process, with the same TestSettings (the v0.5 ResNet50
@@ -7,16 +6,16 @@ settings with small counts): Offline and Server throughput and SingleStream late
 OUTPUT/<sample shape>/<scenario>/<inline|harness>/.
 
 The minimal inline SUT answers every query at once in LoadGen's issue callback and never touches data. The
-harness path is the one ``mlperf-ref run --backend null`` takes once its data are loaded: SampleLibrary
-(samples in memory), the scenario's SUT from common.sut (worker threads, batching), Task.collate
-(np.stack of the samples), the null backend, the payloads handed back to LoadGen.
+harness path is the one ``mlperf-ref run --backend null`` takes once its data are loaded, through the same
+run core (common.loadgen_phase): SampleLibrary (samples in memory), the scenario's SUT from common.sut
+(worker threads, batching), Task.collate (one copy of the batch), the null backend, the payloads handed
+back to LoadGen.
 
-Usage: python bench/harness_overhead.py --output DIR [--repeats N] [--sample-shape 3,224,224 ...]
+Usage: python bench/run.py overhead --output DIR [--repeats N] [--sample-shape 3,224,224 ...]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -30,18 +29,13 @@ from typing import Any
 import mlperf_loadgen as lg
 import numpy as np
 
+from bench.options import OverheadOptions as Options
 from common.atomic import atomic_write_text
-from common.backends import make_backend
+from common.backends.null_backend import NullBackend, answer_as_is
 from common.benchmark import Dataset, ModelIO, Samples, Task
 from common.loadgen_log import LoadGenSummary, parse_summary
-from common.qsl import SampleLibrary
+from common.loadgen_phase import SutOptions, run_loadgen_phase
 from common.settings import Overrides, build_settings, log_settings
-from common.sut import BatchRunner, Failure, make_sut, null_postprocess
-
-MODELS = ("resnet50", "mobilenet", "ssd-mobilenet", "ssd-resnet34", "gnmt")  # the model names in mlperf.conf
-RESNET50_INPUT = (3, 224, 224)  # v0.5 ResNet50 input, NCHW float32
-OFFLINE_SAMPLES = 24576  # v0.5: an Offline run has at least 24,576 samples
-SCENARIOS = ("Offline", "Server", "SingleStream")
 
 
 class ArrayDataset(Dataset):
@@ -71,27 +65,7 @@ class StackTask(Task):
         return {"input": np.stack(samples)}
 
     def postprocess(self, outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:
-        return null_postprocess(outputs, indices)
-
-
-@dataclass(frozen=True)
-class Options:
-    output: Path
-    model: str  # whose v0.5 settings the runs use (seeds, percentiles, the Server bound)
-    scenarios: tuple[str, ...]
-    shapes: tuple[tuple[int, ...], ...]
-    repeats: int
-    samples: int
-    offline_samples: int
-    server_qps: tuple[float, ...]
-    peak_start_qps: float
-    peak_max_qps: float
-    peak_steps: int
-    server_seconds: float
-    singlestream_queries: int
-    max_batchsize: int
-    workers: int
-    batch_timeout_ms: float
+        return answer_as_is(outputs, indices)
 
 
 @dataclass(frozen=True)
@@ -160,23 +134,13 @@ def run_inline(settings: lg.TestSettings, samples: int, outdir: Path) -> LoadGen
 
 
 def run_harness(settings: lg.TestSettings, scenario: str, dataset: Dataset, opts: Options,
-                outdir: Path) -> LoadGenSummary:
-    """The null backend through common/'s QSL and the scenario's SUT, as the runner wires them."""
-    backend = make_backend("null", threads=1)
-    task = StackTask()
+                outdir: Path, task: Task | None = None) -> LoadGenSummary:
+    """The null backend through the run core (QSL, the scenario's SUT), ``task`` collating (StackTask)."""
+    task = task or StackTask()
+    backend = NullBackend(threads=1)
     backend.load(None, task.io)
-    failure = Failure(fail_fast=False)
-    qsl = SampleLibrary(dataset, settings.performance_sample_count_override)
-    sut = make_sut(scenario, BatchRunner(qsl, task, backend, null_postprocess, failure), opts.max_batchsize,
-                   opts.workers, opts.batch_timeout_ms)
-    try:
-        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, log_settings(outdir))
-    finally:
-        sut.stop()
-        qsl.destroy()
-    error = qsl.error or failure.error
-    if error is not None:
-        raise RuntimeError(f"the harness run failed: {type(error).__name__}: {error}") from error
+    sut = SutOptions(scenario, opts.max_batchsize, opts.workers, opts.batch_timeout_ms)
+    run_loadgen_phase(settings, dataset, task, backend, sut, outdir)
     return parse_summary(outdir / "mlperf_log_summary.txt")
 
 
@@ -338,71 +302,8 @@ def lg_version() -> str:
     return metadata.version("mlcommons-loadgen")
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return int(text)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
-    return value
-
-
-def _shape(text: str) -> tuple[int, ...]:
-    parts = text.split(",")
-    if not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise argparse.ArgumentTypeError(f"{text!r}: give positive sizes separated by commas, e.g. 3,224,224")
-    return tuple(int(p) for p in parts)
-
-
-def parse_args(argv: Sequence[str]) -> Options:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--output", type=Path, required=True, help="folder for the table and the LoadGen logs")
-    parser.add_argument("--model", choices=MODELS, default="resnet50",
-                        help="whose v0.5 settings to use (seeds, latency percentiles, the Server bound)")
-    parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
-    parser.add_argument("--sample-shape", type=_shape, action="append", dest="shapes",
-                        help="float32 sample shape, repeatable (default: 1 and 3,224,224, ResNet50's input)")
-    parser.add_argument("--repeats", type=_positive_int, default=1, help="runs per system; medians are shown")
-    parser.add_argument("--samples", type=_positive_int, default=64, help="samples loaded in memory (QSL)")
-    parser.add_argument("--offline-samples", type=_positive_int, default=OFFLINE_SAMPLES)
-    parser.add_argument("--server-qps", type=_positive_float, nargs="+", default=[1000.0],
-                        help="Server target QPS for the latency rows, one run each")
-    parser.add_argument("--server-seconds", type=_positive_float, default=1.0, help="length of each Server run")
-    parser.add_argument("--peak-start-qps", type=_positive_float, default=1000.0,
-                        help="Server peak search: first target QPS, doubled while p99 stays within the bound")
-    parser.add_argument("--peak-max-qps", type=_positive_float, default=256000.0, help="the search's ceiling")
-    parser.add_argument("--peak-steps", type=_positive_int, default=3,
-                        help="bisection steps after doubling (3: within 1/8 of the last doubling)")
-    parser.add_argument("--singlestream-queries", type=_positive_int, default=4096)
-    parser.add_argument("--max-batchsize", type=_positive_int, default=32, help="Offline and Server batches")
-    parser.add_argument("--workers", type=_positive_int, default=1, help="SUT worker threads")
-    parser.add_argument("--batch-timeout-ms", type=_positive_float, default=2.0,
-                        help="Server: how long the first queued sample waits for a fuller batch")
-    args = parser.parse_args(argv)
-    return Options(
-        output=args.output, model=args.model, scenarios=tuple(dict.fromkeys(args.scenarios)),
-        shapes=tuple(args.shapes or [(1,), RESNET50_INPUT]), repeats=args.repeats, samples=args.samples,
-        offline_samples=args.offline_samples, server_qps=tuple(dict.fromkeys(args.server_qps)),
-        server_seconds=args.server_seconds, peak_start_qps=args.peak_start_qps,
-        peak_max_qps=max(args.peak_max_qps, args.peak_start_qps), peak_steps=args.peak_steps,
-        singlestream_queries=args.singlestream_queries, max_batchsize=args.max_batchsize,
-        workers=args.workers, batch_timeout_ms=args.batch_timeout_ms,
-    )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    opts = parse_args(sys.argv[1:] if argv is None else argv)
-    if opts.output.exists() and not opts.output.is_dir():
-        print(f"error: --output {opts.output} is a file; give a folder", file=sys.stderr)
-        return 2
+def report_overhead(opts: Options) -> int:
+    """Measure, print the table and write OUTPUT/harness_overhead.{txt,json}."""
     load_before = os.getloadavg()[0]
     rows = measure(opts)
     load = (load_before, os.getloadavg()[0])
@@ -415,7 +316,3 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   "load_average": load, "rows": rows}, indent=2) + "\n")
     print(f"\nwritten: {opts.output / 'harness_overhead.txt'} and harness_overhead.json", file=sys.stderr)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,9 +1,10 @@
 """Row 3: the null backend through the harness (what is left is common/'s QSL and SUTs, and LoadGen).
 
-Uses bench/harness_overhead.py's settings, data set and Server peak search, so both tables mean the same.
+Uses the overhead table's settings, data set and Server peak search (bench/harness_overhead.py), so both
+tables mean the same.
 Two tasks collate the batches: ``StackTask`` (np.stack: a copy of every sample, what any task pays for
 samples that are not consecutive rows, as in Server batches) and :class:`ViewTask`, which takes a batch
-the QSL hands over as a view of its slab as it is (as the image tasks' collate does).
+the QSL hands over as a view of its block as it is (as the image tasks' collate does).
 """
 
 from __future__ import annotations
@@ -12,24 +13,17 @@ import statistics
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import mlperf_loadgen as lg
 import numpy as np
 
+from bench import goals
 from bench import harness_overhead as ho
+from bench.options import OverheadOptions
 from bench.rows import Row, absolute
-from common.backends import make_backend
-from common.benchmark import Dataset, Samples, Task
-from common.loadgen_log import LoadGenSummary, parse_summary
-from common.qsl import SampleLibrary
-from common.settings import log_settings
-from common.sut import BatchRunner, Failure, make_sut, null_postprocess
-
-OFFLINE_GOAL = ">= 219000"  # issue 7: 10x the v0.5 harness's 21,900 samples/s here
-SERVER_GOAL = ">= 90000"  # issue 7: 5x the ~18,000 QPS the v0.5 harness sustained
+from common.benchmark import Dataset, Samples
 
 
 class ViewTask(ho.StackTask):
-    """StackTask that passes a batch already assembled as one array (a slab view) through unchanged."""
+    """StackTask that passes a batch already assembled as one array (a view of a block) through unchanged."""
 
     def collate(self, samples: Samples) -> dict[str, np.ndarray]:
         if isinstance(samples, np.ndarray):
@@ -37,45 +31,10 @@ class ViewTask(ho.StackTask):
         return super().collate(samples)
 
 
-def options(output: Path, server_seconds: float, offline_samples: int) -> ho.Options:
-    """harness_overhead's defaults (ResNet50's v0.5 settings, batch 32, one worker) with our durations."""
-    return ho.parse_args(
-        [
-            "--output",
-            str(output),
-            "--server-seconds",
-            f"{server_seconds:g}",
-            "--offline-samples",
-            str(offline_samples),
-            "--peak-max-qps",
-            "512000",
-        ]
-    )
-
-
-def run_null(
-    settings: lg.TestSettings, scenario: str, dataset: Dataset, task: Task, opts: ho.Options, outdir: Path
-) -> LoadGenSummary:
-    """The null backend through SampleLibrary and the scenario's SUT, with ``task`` collating."""
-    backend = make_backend("null", threads=1)
-    backend.load(None, task.io)
-    failure = Failure(fail_fast=False)
-    qsl = SampleLibrary(dataset, settings.performance_sample_count_override)
-    sut = make_sut(
-        scenario,
-        BatchRunner(qsl, task, backend, null_postprocess, failure),
-        opts.max_batchsize,
-        opts.workers,
-        opts.batch_timeout_ms,
-    )
-    try:
-        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, log_settings(outdir))
-    finally:
-        sut.stop()
-        qsl.destroy()
-    if qsl.error or failure.error:
-        raise RuntimeError(f"the null run failed: {qsl.error or failure.error}")
-    return parse_summary(outdir / "mlperf_log_summary.txt")
+def options(output: Path, server_seconds: float, offline_samples: int) -> OverheadOptions:
+    """The overhead table's defaults (ResNet50's v0.5 settings, batch 32, one worker) with our durations."""
+    return OverheadOptions(output=output, server_seconds=server_seconds, offline_samples=offline_samples,
+                           peak_max_qps=512000.0)
 
 
 OFFLINE_RUNS = 3  # a null Offline run lasts a fraction of a second: the first in a process runs cold
@@ -93,13 +52,13 @@ def server_peak(dataset: Dataset, opts: ho.Options, outdir: Path) -> tuple[float
 
     def valid(qps: float) -> bool:
         for attempt in range(PEAK_TRIES):
-            summary = run_null(
+            summary = ho.run_harness(
                 ho.scenario_settings("Server", opts, qps),
                 "Server",
                 dataset,
-                ho.StackTask(),
                 opts,
                 outdir / f"{qps:.0f}qps-{attempt + 1}",
+                task=ho.StackTask(),
             )
             p99 = summary.percentile_ns(99)
             tried.append([qps, bool(summary.valid), None if p99 is None else p99 / 1e6])
@@ -143,7 +102,7 @@ def null_rows(
     """Offline samples/s (copying and view collation), Server peak QPS, SingleStream queries/s per shape."""
     opts = options(output, server_seconds, offline_samples)
     command = (
-        f"python bench/harness_overhead.py --output {output} --scenarios Offline Server SingleStream "
+        f"python bench/run.py overhead --output {output} --scenarios Offline Server SingleStream "
         f"--server-seconds {server_seconds:g} --offline-samples {offline_samples}"
     )
     rows = []
@@ -153,13 +112,13 @@ def null_rows(
         base = output / name
         for label, task in (("np.stack collate", ho.StackTask()), ("view collate", ViewTask())):
             runs = [
-                run_null(
+                ho.run_harness(
                     ho.scenario_settings("Offline", opts),
                     "Offline",
                     dataset,
-                    task,
                     opts,
                     base / "Offline" / f"{label.split()[0]}-{run + 1}",
+                    task=task,
                 )
                 for run in range(OFFLINE_RUNS)
             ]
@@ -170,7 +129,7 @@ def null_rows(
                     f"null Offline {name} b{opts.max_batchsize} {label}",
                     statistics.median(rates),
                     "samples/s",
-                    OFFLINE_GOAL,
+                    goals.NULL_OFFLINE,
                     command=command,
                     note=f"median of {OFFLINE_RUNS} runs",
                     details={"runs": rates, "valid": all(summary.valid for summary in runs)},
@@ -184,19 +143,19 @@ def null_rows(
                 f"{ho.server_bound_ms(opts):g} ms",
                 peak,
                 "QPS",
-                SERVER_GOAL,
+                goals.NULL_SERVER,
                 command=command,
                 note=PEAK_NOTE,
                 details={"tried": tried},
             )
         )
-        summary = run_null(
+        summary = ho.run_harness(
             ho.scenario_settings("SingleStream", opts),
             "SingleStream",
             dataset,
-            ho.StackTask(),
             opts,
             base / "SingleStream",
+            task=ho.StackTask(),
         )
         qps = summary.fields.get("QPS w/ loadgen overhead")
         rows.append(

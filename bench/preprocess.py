@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench import goals
 from bench.rows import Row, compared, judge
 from common.atomic import atomic_write_text
 from common.benchmark import DatasetOptions
@@ -27,8 +28,6 @@ from vision.imagenet.samples import SIZES, synthetic_image
 from vision.imagenet.val_map import VAL_MAP
 from vision.resnet50.benchmark import ResNet50Benchmark
 
-SPEED_GOAL = ">= 4"  # issue 7: at least 4x the v0.5 kind's images/s
-BYTES_GOAL = "<= 0.25"  # issue 7: at most a quarter of its bytes per cached sample
 JPEG_QUALITY = 90
 
 
@@ -128,13 +127,13 @@ def preprocess_rows(root: Path, count: int, repeats: int = 1) -> list[Row]:
         statistics.median(base_runs),
         "images/s",
         "v0.5 kind, 1 thread, float32",
-        SPEED_GOAL,
+        goals.PREPROCESS_SPEED,
         command=command,
         note=f"ours with one worker (and OpenCV's own threads): {one_worker:,.0f} images/s",
         details={"one_worker_images_per_s": one_worker, "runs": our_runs, "baseline_runs": base_runs},
     )
     speed.ratio = statistics.median(ours / base for ours, base in zip(our_runs, base_runs, strict=True))
-    speed.met = judge(speed.ratio, SPEED_GOAL)
+    speed.met = judge(speed.ratio, goals.PREPROCESS_SPEED)
     return [
         speed,
         compared(
@@ -144,7 +143,7 @@ def preprocess_rows(root: Path, count: int, repeats: int = 1) -> list[Row]:
             base_bytes[1],
             "bytes",
             "v0.5 kind float32 NCHW",
-            BYTES_GOAL,
+            goals.PREPROCESS_BYTES,
             command=command,
             note=f"array bytes; the .npy files are {our_bytes[0]:,.0f} vs {base_bytes[0]:,.0f} bytes "
             "(a header each)",

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 
+from bench import goals
 from bench.engine import EngineCase, _config, command, raw_throughput, ready_feeds
 from bench.null import PEAK_TRIES, search_peak
 from bench.rows import Row, compared
 from bench.workspace import Workspace, write_user_conf
 from common.runner import PhaseOptions, Session, open_session
 
-BATCHING_GOAL = ">= 2"  # dynamic batching serves at least twice the batch-1 QPS
 START_FRACTION = 0.5  # the search starts at this fraction of the raw batch-1 rate (halved twice at most)
 HALVINGS = 2
 # LoadGen's early stopping calls a Server run at the 99th percentile INVALID below roughly 500 queries
@@ -85,7 +85,7 @@ def server_row(
         single,
         "QPS",
         "same harness at b1",
-        BATCHING_GOAL,
+        goals.SERVER_BATCHING,
         command=command(session.cfg, _options(session, batch, timeout_ms, start))
         + f" --batch-timeout-ms {timeout_ms:g} (target QPS searched)",
         note=f"the engine alone: b{batch} {batched_rate:,.0f} / b1 {rate:,.0f} samples/s = "

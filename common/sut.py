@@ -20,16 +20,9 @@ from collections.abc import Callable, Sequence
 import mlperf_loadgen as lg
 import numpy as np
 
-from common.backends.base import Backend
+from common.backends.base import Backend, Postprocess
 from common.benchmark import Task
 from common.qsl import SampleLibrary
-
-Postprocess = Callable[[Sequence[np.ndarray], Sequence[int]], list[bytes]]
-
-
-def null_postprocess(outputs: Sequence[np.ndarray], indices: Sequence[int]) -> list[bytes]:
-    """The null backend's answer: its float32 per sample, as is."""
-    return [value.tobytes() for value in outputs[0]]
 
 
 def respond(ids: Sequence[int], payloads: Sequence[bytes]) -> None:

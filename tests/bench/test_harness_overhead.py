@@ -1,4 +1,4 @@
-"""bench/harness_overhead.py with small counts: it runs both systems on LoadGen and reports ratios."""
+"""bench/run.py overhead with small counts: it runs both systems on LoadGen and reports ratios."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from common.loadgen_log import parse_summary
 
-SCRIPT = Path(__file__).parents[2] / "bench" / "harness_overhead.py"
+SCRIPT = Path(__file__).parents[2] / "bench" / "run.py"
 # GNMT's v0.5 Server bound (250 ms at the 97th percentile) keeps the short peak search clear of the
 # stalls of a busy machine (the default is ResNet50's 15 ms).
 SMALL = ["--model", "gnmt", "--offline-samples", "512", "--server-qps", "400", "--server-seconds", "0.25",
@@ -20,7 +20,7 @@ SMALL = ["--model", "gnmt", "--offline-samples", "512", "--server-qps", "400", "
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, str(SCRIPT), "overhead", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_small_run_writes_table_json_and_loadgen_logs(tmp_path: Path) -> None:
