@@ -157,11 +157,11 @@ class Task(ABC):
     io: ModelIO
 
     @abstractmethod
-    def collate(self, samples: Sequence[Any] | np.ndarray) -> dict[str, np.ndarray]:
-        """Stack preprocessed samples into the model's input feeds.
+    def collate(self, samples: Samples) -> dict[str, np.ndarray]:
+        """The model's input feeds for one batch.
 
-        When the samples are arrays of one shape that the QSL holds as consecutive rows of one block,
-        ``samples`` is that block's view (one ndarray, batch first): use it as it is, without a copy.
+        Array samples come as one ndarray, batch first (a view of the QSL's block, or one gathered array):
+        use it as it is, without a copy. Other samples (e.g. token sequences) come as a sequence.
         """
 
     @abstractmethod
