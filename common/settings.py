@@ -1,4 +1,5 @@
-"""LoadGen TestSettings: the v0.5 conf, then the user's conf, then command-line overrides."""
+"""LoadGen TestSettings: the v0.5 conf, then the user's conf, then command-line overrides, set on the
+TestSettings by the harness (LoadGen's FromConfig is never called: see apply_conf)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,13 @@ import mlperf_loadgen as lg
 
 from common.choices import SCENARIO_NAMES
 from common.errors import UsageError
-from common.rules import MLPERF_CONF, v05_rule
+from common.rules import MLPERF_CONF, Value, lookup, parse_conf, v05_rule
 
 SEED_KEYS = ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")
 V05_SEEDS = tuple(int(v05_rule("*", "*", key)) for key in SEED_KEYS)  # mlperf.conf: the same for every model
 
 SCENARIOS = {name: getattr(lg.TestScenario, name) for name in SCENARIO_NAMES}
 MODES = {"accuracy": lg.TestMode.AccuracyOnly, "performance": lg.TestMode.PerformanceOnly}
-
-# The TestSettings fields a conf file can set; snapshots copy exactly these.
-_FIELDS = tuple(name for name in dir(lg.TestSettings()) if not name.startswith("_") and name != "FromConfig")
 
 
 @dataclass(frozen=True)
@@ -36,26 +34,72 @@ class Overrides:
 # Quick mode: seconds, small counts (the runner sets them). Not valid for submission (the summary says so).
 QUICK_MAX_DURATION_MS = 60000
 
+# conf key -> the TestSettings field it sets, and a unit factor. LoadGen counts every FromConfig call in
+# the process and logs "Multiple conf files are used" as an error from the second one on (even on
+# another TestSettings), so the harness reads the v0.5 conf and the user's conf itself and sets the
+# fields here; tests compare the result with what FromConfig gives, key by key.
+_PLAIN = {
+    "min_duration": ("min_duration_ms", 1),
+    "max_duration": ("max_duration_ms", 1),
+    "min_query_count": ("min_query_count", 1),
+    "max_query_count": ("max_query_count", 1),
+    "performance_sample_count_override": ("performance_sample_count_override", 1),
+    "qsl_rng_seed": ("qsl_rng_seed", 1),
+    "sample_index_rng_seed": ("sample_index_rng_seed", 1),
+    "schedule_rng_seed": ("schedule_rng_seed", 1),
+    "accuracy_log_rng_seed": ("accuracy_log_rng_seed", 1),
+    "accuracy_log_probability": ("accuracy_log_probability", 1),
+    "accuracy_log_sampling_target": ("accuracy_log_sampling_target", 1),
+    "print_timestamps": ("print_timestamps", 1),
+    "performance_issue_unique": ("performance_issue_unique", 1),
+    "performance_issue_same": ("performance_issue_same", 1),
+    "performance_issue_same_index": ("performance_issue_same_index", 1),
+}
+# keys whose field depends on the scenario
+_BY_SCENARIO = {
+    "target_latency": {"SingleStream": ("single_stream_expected_latency_ns", 1e6),
+                       "MultiStream": ("multi_stream_expected_latency_ns", 1e6),
+                       "Server": ("server_target_latency_ns", 1e6)},
+    "target_latency_percentile": {"SingleStream": ("single_stream_target_latency_percentile", 0.01),
+                                  "MultiStream": ("multi_stream_target_latency_percentile", 0.01),
+                                  "Server": ("server_target_latency_percentile", 0.01)},
+    "target_qps": {"Server": ("server_target_qps", 1), "Offline": ("offline_expected_qps", 1)},
+    "samples_per_query": {"MultiStream": ("multi_stream_samples_per_query", 1)},
+    "max_async_queries": {"Server": ("server_max_async_queries", 1)},
+    "coalesce_queries": {"Server": ("server_coalesce_queries", 1)},
+}
+CONF_KEYS = tuple(_PLAIN) + tuple(_BY_SCENARIO)
 
-def _copy(source: lg.TestSettings) -> lg.TestSettings:
-    target = lg.TestSettings()
-    for name in _FIELDS:
-        setattr(target, name, getattr(source, name))
-    return target
+
+def conf_values(path: Path, model: str, scenario: str, option: str) -> dict[str, Value]:
+    """The keys a conf file sets for ``model`` in ``scenario`` (its wildcards resolved as LoadGen does)."""
+    try:
+        rules = parse_conf(Path(path).read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{option} {path}: unreadable ({exc})") from exc
+    except ValueError as exc:
+        raise UsageError(f"{option} {exc} (lines: 'model.scenario.key = value')") from exc
+    unknown = sorted({key.rsplit(".", 1)[1] for key in rules} - set(CONF_KEYS))
+    if unknown:
+        raise UsageError(f"{option} {path}: unknown LoadGen key(s) {', '.join(unknown)}; known: {', '.join(CONF_KEYS)}")
+    found = {}
+    for key in CONF_KEYS:
+        try:
+            found[key] = lookup(rules, model, scenario, key)
+        except KeyError:
+            continue
+    return found
 
 
-_LOADED: dict[tuple[str, str, str], lg.TestSettings] = {}
-
-
-def _from_config(path: Path, model: str, scenario: str) -> lg.TestSettings:
-    """FromConfig once per (file, model, scenario) and process; later calls get a copy."""
-    key = (str(path), model, scenario)
-    if key not in _LOADED:
-        settings = lg.TestSettings()
-        if settings.FromConfig(str(path), model, scenario, 1) != 0:
-            raise UsageError(f"{path}: unreadable for LoadGen (lines: 'model.scenario.key = value')")
-        _LOADED[key] = settings
-    return _copy(_LOADED[key])
+def apply_conf(settings: lg.TestSettings, values: dict[str, Value], scenario: str) -> None:
+    """Set the fields that ``values`` (from :func:`conf_values`) name, as FromConfig would."""
+    for key, value in values.items():
+        field, factor = _PLAIN.get(key) or _BY_SCENARIO[key].get(scenario, (None, 1))
+        if field is None:
+            continue  # e.g. target_qps in SingleStream: LoadGen has no field for it there
+        current = getattr(settings, field)
+        scaled = value * factor
+        setattr(settings, field, type(current)(scaled) if not isinstance(current, bool) else bool(scaled))
 
 
 def build_settings(
@@ -66,19 +110,16 @@ def build_settings(
     overrides: Overrides = Overrides(),
     quick: bool = False,
 ) -> lg.TestSettings:
-    """TestSettings for one LoadGen run, with the v0.5 values in force unless overridden."""
+    """TestSettings for one LoadGen run: the v0.5 conf, the user's conf, then the overrides."""
     if scenario not in SCENARIOS:
         raise UsageError(f"--scenario {scenario}: choose one of {', '.join(SCENARIOS)}")
-    settings = _from_config(MLPERF_CONF, model, scenario)
+    settings = lg.TestSettings()
+    apply_conf(settings, conf_values(MLPERF_CONF, model, scenario, "v0.5 conf"), scenario)
     if user_conf is not None:
         if not Path(user_conf).is_file():
             raise UsageError(f"--user-conf {user_conf}: no such file")
-        # FromConfig on a loaded TestSettings changes only the keys the file names.
-        if settings.FromConfig(str(user_conf), model, scenario, 1) != 0:
-            raise UsageError(f"--user-conf {user_conf}: unreadable for LoadGen (lines: 'model.scenario.key = value')")
-    # This LoadGen ignores seeds outside its embedded conf: set the v0.5 seeds explicitly.
-    settings.qsl_rng_seed, settings.sample_index_rng_seed, settings.schedule_rng_seed = V05_SEEDS
-    settings.scenario = SCENARIOS[scenario]  # FromConfig never sets the scenario
+        apply_conf(settings, conf_values(Path(user_conf), model, scenario, "--user-conf"), scenario)
+    settings.scenario = SCENARIOS[scenario]
     settings.mode = MODES[mode]
     if quick:
         settings.min_duration_ms = 0

@@ -30,11 +30,28 @@ def judge(results: RunResults, runs_model: bool) -> Verdict:
     if results.precision != "fp32":
         notes.append(f"reduced precision {results.precision}: only the accuracy pass shows whether it holds")
     loadgen_valid = perf.loadgen.valid if perf is not None and perf.loadgen is not None else None
-    valid = bool(loadgen_valid) and not results.quick and not results.count
+    logged = _logged_problems(results)
+    notes.extend(logged)
+    valid = bool(loadgen_valid) and not results.quick and not results.count and not logged
     submittable = (valid and accuracy_pass is not False and latency_pass is not False
                    and not results.synthetic_data and not results.random_weights)
     return Verdict(latency=latency_pass, accuracy=accuracy_pass, loadgen_valid=loadgen_valid,
                    submittable=submittable, notes=notes)
+
+
+def _logged_problems(results: RunResults) -> list[str]:
+    """Errors and warnings LoadGen wrote in the performance phase's detail log (a quick run's are expected:
+    its small max_query_count ends the test early, which LoadGen logs as an error)."""
+    perf = results.performance
+    if results.quick or perf is None or perf.loadgen is None:
+        return []
+    found = []
+    for kind, entries in (("error", perf.loadgen.errors), ("warning", perf.loadgen.warnings)):
+        if entries:
+            more = f" (and {len(entries) - 1} more)" if len(entries) > 1 else ""
+            found.append(f"LoadGen logged {kind}: {entries[0]}{more}; not valid for submission "
+                         f"(see {perf.log_dir}/mlperf_log_detail.txt)")
+    return found
 
 
 def exit_code(results: RunResults) -> int:
