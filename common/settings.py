@@ -91,6 +91,31 @@ def conf_values(path: Path, model: str, scenario: str, option: str) -> dict[str,
     return found
 
 
+# What LoadGen cannot run with (a Server target of 0 QPS grows its queue without end, 0 samples per query
+# aborts it, a negative bound wraps around): conf key -> (the smallest value allowed, whether it may equal it)
+_LOWER_BOUNDS = {
+    "target_qps": (0, False), "samples_per_query": (1, True), "target_latency": (0, False),
+    "target_latency_percentile": (0, False), "min_duration": (0, True), "max_duration": (0, True),
+    "min_query_count": (0, True), "max_query_count": (0, True), "performance_sample_count_override": (0, True),
+    "max_async_queries": (0, True), "accuracy_log_probability": (0, True),
+}
+
+
+def _check_values(values: dict[str, Value], source: str) -> None:
+    """One clear error for a value LoadGen cannot run with."""
+    for key, (low, inclusive) in _LOWER_BOUNDS.items():
+        value = values.get(key)
+        if value is not None and (value < low or (value == low and not inclusive)):
+            bound = f"at least {low}" if inclusive else f"above {low}"
+            raise UsageError(f"{source}: {key} = {value:g}: must be {bound}")
+    if values.get("target_latency_percentile", 0) > 100:
+        raise UsageError(f"{source}: target_latency_percentile = {values['target_latency_percentile']:g}: "
+                         f"must be at most 100")
+    if values.get("accuracy_log_probability", 0) > 1:
+        raise UsageError(f"{source}: accuracy_log_probability = {values['accuracy_log_probability']:g}: "
+                         f"must be at most 1")
+
+
 def apply_conf(settings: lg.TestSettings, values: dict[str, Value], scenario: str) -> None:
     """Set the fields that ``values`` (from :func:`conf_values`) name, as FromConfig would."""
     for key, value in values.items():
@@ -118,7 +143,9 @@ def build_settings(
     if user_conf is not None:
         if not Path(user_conf).is_file():
             raise UsageError(f"--user-conf {user_conf}: no such file")
-        apply_conf(settings, conf_values(Path(user_conf), model, scenario, "--user-conf"), scenario)
+        values = conf_values(Path(user_conf), model, scenario, "--user-conf")
+        _check_values(values, f"--user-conf {user_conf}")
+        apply_conf(settings, values, scenario)
     settings.scenario = SCENARIOS[scenario]
     settings.mode = MODES[mode]
     if quick:

@@ -83,6 +83,21 @@ def test_unknown_key_and_bad_line_are_one_clear_error(tmp_path: Path) -> None:
         build_settings("resnet50", "Server", "performance", user_conf=user)
 
 
+@pytest.mark.parametrize(("line", "message"), [
+    ("*.Server.target_qps = 0", "target_qps = 0: must be above 0"),
+    ("*.Server.target_qps = -5", "target_qps = -5: must be above 0"),
+    ("*.MultiStream.samples_per_query = 0", "samples_per_query = 0: must be at least 1"),
+    ("*.Server.target_latency = -10", "target_latency = -10: must be above 0"),
+    ("*.Server.target_latency_percentile = 150", "target_latency_percentile = 150: must be at most 100"),
+])
+def test_values_loadgen_cannot_run_with_are_refused(tmp_path: Path, line: str, message: str) -> None:
+    user = tmp_path / "user.conf"
+    user.write_text(line + "\n")
+    scenario = line.split(".")[1]
+    with pytest.raises(UsageError, match=f"--user-conf {user}: {message}"):
+        build_settings("resnet50", scenario, "performance", user_conf=user)
+
+
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_runs_with_a_user_conf_log_no_loadgen_error(tmp_path_factory, scenario: str) -> None:
     """A normal (not quick) run with --user-conf, both modes: the detail logs hold no error at all.
