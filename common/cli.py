@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from pathlib import Path
 from common.backends import BACKENDS
 from common.choices import PRECISIONS
 from common.choices import SCENARIO_NAMES as SCENARIOS
-from common.errors import RunError, UsageError
+from common.errors import Interrupted, RunError, UsageError
 from common.registry import benchmark_names, get_benchmark
 
 
@@ -156,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mlperf-ref``; user mistakes get one line and exit code 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    routed = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if routed else None
     try:
         args = _parser().parse_args(argv)
         command = {"run": lambda: _run(args, argv), "make-samples": lambda: _make_samples(args),
@@ -168,9 +172,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Interrupted as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if routed:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM outside a LoadGen test: end the command as Ctrl-C would, with 143."""
+    raise Interrupted("terminated", signum)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ the batching, where the logs go) is passed in; nothing shared is changed.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ import mlperf_loadgen as lg
 
 from common.backends.base import Backend, Postprocess
 from common.benchmark import Dataset, Task
-from common.errors import RunError
+from common.errors import Interrupted, RunError
+from common.interruption import Stop, end_process, mark_incomplete, signals_to, wait_for
 from common.qsl import SampleLibrary
 from common.settings import log_settings
 from common.sut import BatchRunner, Failure, make_sut
@@ -57,19 +59,45 @@ def run_loadgen_phase(
     run_batch = BatchRunner(qsl, task, backend, answer, failure)
     sut = make_sut(sut_options.scenario, run_batch, sut_options.max_batchsize, sut_options.workers,
                    sut_options.batch_timeout_ms)
+    mode = "accuracy" if settings.mode == lg.TestMode.AccuracyOnly else "performance"
+    expected = _expected_samples(settings, sut_options.scenario)
+
+    def where() -> str:
+        return f"interrupted during the {mode} phase after {run_batch.answered} of {expected} samples"
+
+    def give_up(signum: int) -> None:
+        mark_incomplete(outdir, f"{where()} (signal {signum}; LoadGen was still running)")
+        end_process(where(), signum)
+
+    stop = Stop()
     started = time.perf_counter()
+    logs = log_settings(outdir)
+    test = threading.Thread(target=lg.StartTestWithLogSettings, args=(sut.handle, qsl.handle, settings, logs),
+                            name="loadgen", daemon=True)
     try:
-        lg.StartTestWithLogSettings(sut.handle, qsl.handle, settings, log_settings(outdir))
+        with signals_to(stop):
+            test.start()
+            wait_for(test, stop, on_stop=lambda: setattr(failure, "interrupted", True), give_up=give_up)
     finally:
-        sut.stop()
-        qsl.destroy()
+        if not test.is_alive():
+            sut.stop()
+            qsl.destroy()
     seconds = time.perf_counter() - started
+    if stop.signum is not None:
+        mark_incomplete(outdir, f"{where()} (signal {stop.signum})")
+        raise Interrupted(where(), stop.signum)
     error = qsl.error or failure.error
     if error is not None:
-        where = "loading samples" if qsl.error else "running the backend"
-        mode = "accuracy" if settings.mode == lg.TestMode.AccuracyOnly else "performance"
-        raise RunError(f"{mode} run failed while {where}: {type(error).__name__}: {error}") from error
+        where_failed = "loading samples" if qsl.error else "running the backend"
+        raise RunError(f"{mode} run failed while {where_failed}: {type(error).__name__}: {error}") from error
     return seconds
+
+
+def _expected_samples(settings: lg.TestSettings, scenario: str) -> int:
+    """The samples LoadGen will ask for at least (Offline: min_query_count counts samples here)."""
+    if scenario == "MultiStream":
+        return settings.min_query_count * settings.multi_stream_samples_per_query
+    return settings.min_query_count
 
 
 def _counting(postprocess: Postprocess, on_batch: Callable[[int], None]) -> Postprocess:

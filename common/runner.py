@@ -251,11 +251,19 @@ def open_session(cfg: RunConfig) -> Session:
 def run_benchmark(cfg: RunConfig) -> RunResults:
     """Run one benchmark as configured; write the logs, results.json and print the human summary."""
     session = open_session(cfg)
+    _clear_previous(Path(cfg.output))
     results = _describe(session)
     for phase in ["accuracy", "performance"] if cfg.mode == "both" else [cfg.mode]:
         setattr(results, phase, session.run_phase(phase))
     finish(results, Path(cfg.output), session.backend.runs_model)
     return results
+
+
+def _clear_previous(output: Path) -> None:
+    """Remove an earlier run's results from the output folder, so a failed or interrupted rerun never
+    leaves them to be read as its own (LoadGen's logs are rewritten by the new run)."""
+    for name in ("results.json", "latency.png", "accuracy/accuracy.txt"):
+        (output / name).unlink(missing_ok=True)
 
 
 def finish(results: RunResults, output: Path, runs_model: bool) -> None:

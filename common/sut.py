@@ -39,12 +39,18 @@ def respond(ids: Sequence[int], payloads: Sequence[bytes]) -> None:
 
 
 class Failure:
-    """The first error of a run. With ``fail_fast`` the process ends at once with that error."""
+    """The first error of a run, or its interruption. With ``fail_fast`` the process ends at once with the
+    error; after either, batches are answered empty so that LoadGen drains quickly."""
 
     def __init__(self, fail_fast: bool) -> None:
         self.fail_fast = fail_fast
         self.error: BaseException | None = None
+        self.interrupted = False
         self._lock = threading.Lock()
+
+    @property
+    def stopped(self) -> bool:
+        return self.error is not None or self.interrupted
 
     def record(self, exc: BaseException) -> None:
         with self._lock:
@@ -66,10 +72,11 @@ class BatchRunner:
         self.backend = backend
         self.postprocess = postprocess
         self.failure = failure
+        self.answered = 0  # samples answered with a real payload
 
     def __call__(self, ids: Sequence[int], indices: Sequence[int]) -> None:
         payloads: list[bytes] | None = None
-        if self.failure.error is None:
+        if not self.failure.stopped:
             try:
                 feeds = self.task.collate(self.qsl.batch(indices))
                 payloads = self.backend.run_on_engine(self._infer, feeds, indices)
@@ -78,6 +85,8 @@ class BatchRunner:
             except BaseException as exc:  # noqa: BLE001 - LoadGen must still get its answers
                 self.failure.record(exc)
                 payloads = None
+        if payloads is not None:
+            self.answered += len(ids)
         respond(ids, payloads if payloads is not None else [b""] * len(ids))
 
     def _infer(self, feeds: dict[str, np.ndarray], indices: Sequence[int]) -> list[bytes]:

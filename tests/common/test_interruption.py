@@ -1,0 +1,91 @@
+"""Ctrl-C and SIGTERM during a LoadGen test under full v0.5 settings: one line, exit 130 or 143 within
+seconds, the phase's logs marked INCOMPLETE, no results.json (an earlier run's is removed first)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[1]
+
+
+def _start(tmp_path: Path, scenario: str, mode: str) -> subprocess.Popen:
+    """The synthetic benchmark on a backend that takes 20 ms a batch, full settings (60 s minimum)."""
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(HERE)!r})
+        import common.registry as registry, common.runner as runner
+        from synthetic_benchmark import SyntheticBenchmark
+        from common.backends.null_backend import NullBackend
+        registry.benchmarks = lambda: {{"resnet50": SyntheticBenchmark()}}
+        class Slow(NullBackend):
+            def predict(self, feeds):
+                time.sleep(0.02)
+                return super().predict(feeds)
+        runner.make_backend = lambda *a, **k: Slow(1)
+        from common.cli import main
+        sys.exit(main(["run", "resnet50", "--backend", "onnxruntime", "--scenario", {scenario!r}, {mode!r},
+                       "--target-qps", "20", "--dataset-path", {str(tmp_path)!r},
+                       "--output", {str(tmp_path / "out")!r}]))
+    """)
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+
+
+def _wait_for(path: Path, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+    time.sleep(0.3)  # well inside the test: LoadGen has issued queries
+
+
+@pytest.mark.parametrize(("scenario", "mode", "phase", "signum"), [
+    ("Offline", "--performance", "performance", signal.SIGINT),
+    ("Server", "--performance", "performance", signal.SIGINT),
+    ("SingleStream", "--both", "accuracy", signal.SIGTERM),
+    ("MultiStream", "--performance", "performance", signal.SIGTERM),
+])
+def test_a_signal_ends_the_run_within_seconds(synthetic_data: Path, scenario: str, mode: str, phase: str,
+                                              signum: int) -> None:
+    out = synthetic_data / "out"
+    out.mkdir()
+    (out / "results.json").write_text('{"an": "earlier run"}\n')
+    process = _start(synthetic_data, scenario, mode)
+    _wait_for(out / phase / "mlperf_log_detail.txt", process)
+    sent = time.monotonic()
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - sent < 15  # a guard against a hang: LoadGen's 60 s minimum is not waited out
+    assert process.returncode == 128 + signum, stderr
+    assert stderr.strip().splitlines()[-1].startswith(f"error: interrupted during the {phase} phase after ")
+    assert "Traceback" not in stderr and "terminate called" not in stderr
+    assert not (out / "results.json").exists()
+    assert (out / phase / "INCOMPLETE").read_text().startswith(f"interrupted during the {phase} phase")
+
+
+def test_a_second_signal_ends_at_once(synthetic_data: Path) -> None:
+    out = synthetic_data / "out"
+    process = _start(synthetic_data, "Server", "--performance")
+    _wait_for(out / "performance" / "mlperf_log_detail.txt", process)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert time.monotonic() - sent < 2.5  # before the grace period would have ended it
+
+
+@pytest.fixture
+def synthetic_data(tmp_path: Path) -> Path:
+    """The synthetic benchmark's data folder (its dataset ignores the files)."""
+    return tmp_path
