@@ -21,7 +21,7 @@ from common.errors import Interrupted, RunError
 from common.interruption import Stop, end_process, mark_incomplete, signals_to, wait_for
 from common.qsl import SampleLibrary
 from common.settings import log_settings
-from common.sut import BatchRunner, Failure, make_sut
+from common.sut import LOADING, BatchRunner, Failure, make_sut
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ def run_loadgen_phase(
     if on_batch is not None:
         answer = _counting(answer, on_batch)
     failure = Failure(sut_options.fail_fast)
-    qsl = SampleLibrary(dataset, settings.performance_sample_count_override)
+    qsl = SampleLibrary(dataset, settings.performance_sample_count_override,
+                        on_error=lambda exc: failure.record(exc, LOADING))
     run_batch = BatchRunner(qsl, task, backend, answer, failure)
     sut = make_sut(sut_options.scenario, run_batch, sut_options.max_batchsize, sut_options.workers,
                    sut_options.batch_timeout_ms)
@@ -86,10 +87,9 @@ def run_loadgen_phase(
     if stop.signum is not None:
         mark_incomplete(outdir, f"{where()} (signal {stop.signum})")
         raise Interrupted(where(), stop.signum)
-    error = qsl.error or failure.error
+    error = failure.error
     if error is not None:
-        where_failed = "loading samples" if qsl.error else "running the backend"
-        raise RunError(f"{mode} run failed while {where_failed}: {type(error).__name__}: {error}") from error
+        raise RunError(f"{mode} run failed while {failure.where}: {type(error).__name__}: {error}") from error
     return seconds
 
 

@@ -9,7 +9,7 @@ order their batches to be such runs (:meth:`SampleLibrary.block_order`).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import mlperf_loadgen as lg
@@ -21,7 +21,8 @@ from common.benchmark import Dataset, Samples
 class SampleLibrary:
     """Loads and unloads samples of a Dataset on LoadGen's request (outside the timed part)."""
 
-    def __init__(self, dataset: Dataset, performance_count: int) -> None:
+    def __init__(self, dataset: Dataset, performance_count: int,
+                 on_error: Callable[[BaseException], None] | None = None) -> None:
         self.dataset = dataset
         self.total = len(dataset)
         self.performance_count = min(performance_count, self.total)
@@ -32,6 +33,7 @@ class SampleLibrary:
         self._live: dict[int, int] = {}  # block key -> how many of its samples are still loaded
         self._next_key = 0
         self.error: BaseException | None = None  # set when loading failed (LoadGen cannot take exceptions)
+        self._on_error = on_error  # told at once, so the run can end with the real cause
         self.handle = lg.ConstructQSL(self.total, self.performance_count, self._load, self._unload)
 
     def _load(self, indices: list[int]) -> None:
@@ -52,6 +54,8 @@ class SampleLibrary:
                 self.rows[index] = (key, row)
         except BaseException as exc:  # noqa: BLE001 - reported after StartTest returns
             self.error = self.error or exc
+            if self._on_error is not None:
+                self._on_error(exc)
 
     def _unload(self, indices: list[int]) -> None:
         for index in indices:

@@ -38,6 +38,10 @@ def respond(ids: Sequence[int], payloads: Sequence[bytes]) -> None:
                              for sample_id, offset, size in zip(ids, offsets, sizes, strict=False)])
 
 
+BACKEND = "running the backend"
+LOADING = "loading samples"
+
+
 class Failure:
     """The first error of a run, or its interruption. With ``fail_fast`` the process ends at once with the
     error; after either, batches are answered empty so that LoadGen drains quickly."""
@@ -45,6 +49,7 @@ class Failure:
     def __init__(self, fail_fast: bool) -> None:
         self.fail_fast = fail_fast
         self.error: BaseException | None = None
+        self.where = BACKEND
         self.interrupted = False
         self._lock = threading.Lock()
 
@@ -52,13 +57,15 @@ class Failure:
     def stopped(self) -> bool:
         return self.error is not None or self.interrupted
 
-    def record(self, exc: BaseException) -> None:
+    def record(self, exc: BaseException, where: str = BACKEND) -> None:
+        """Keep the first error and where it happened (BACKEND or LOADING)."""
         with self._lock:
             if self.error is not None:
                 return
-            self.error = exc
+            self.error, self.where = exc, where
         if self.fail_fast:  # LoadGen cannot be stopped mid-test: end the process, do not hang
-            print(f"error: the backend failed mid-run: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            said = "the backend failed mid-run" if where == BACKEND else f"{where} failed"
+            print(f"error: {said}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
             os._exit(1)
 
 
