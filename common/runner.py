@@ -29,6 +29,7 @@ from common.cache import default_cache_dir
 from common.environment import library_versions, machine_facts
 from common.errors import UsageError
 from common.loadgen_phase import SutOptions, run_loadgen_phase
+from common.output_folder import held
 from common.progress import progress_enabled
 from common.registry import get_benchmark
 from common.results import AccuracyResult, LoadGenResult, PhaseResult, RunResults
@@ -250,12 +251,13 @@ def open_session(cfg: RunConfig) -> Session:
 
 def run_benchmark(cfg: RunConfig) -> RunResults:
     """Run one benchmark as configured; write the logs, results.json and print the human summary."""
-    session = open_session(cfg)
-    _clear_previous(Path(cfg.output))
-    results = _describe(session)
-    for phase in ["accuracy", "performance"] if cfg.mode == "both" else [cfg.mode]:
-        setattr(results, phase, session.run_phase(phase))
-    finish(results, Path(cfg.output), session.backend.runs_model)
+    with held(Path(cfg.output)):  # checked and held before the model loads
+        session = open_session(cfg)
+        _clear_previous(Path(cfg.output))
+        results = _describe(session)
+        for phase in ["accuracy", "performance"] if cfg.mode == "both" else [cfg.mode]:
+            setattr(results, phase, session.run_phase(phase))
+        finish(results, Path(cfg.output), session.backend.runs_model)
     return results
 
 

@@ -1,0 +1,49 @@
+"""The run's output folder: checked before anything heavy starts, and held by one run at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from common.errors import UsageError
+
+LOCK_NAME = ".mlperf-ref.lock"
+
+
+def check_writable(output: Path, option: str = "--output") -> None:
+    """The folder exists or can be made, and a file can be written in it (one clear line if not)."""
+    for parent in [output, *output.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{option} {output}: {parent} is a file; give a folder")
+            break
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option} {output}: cannot write there ({exc.strerror or exc})") from exc
+
+
+@contextlib.contextmanager
+def held(output: Path, option: str = "--output") -> Iterator[None]:
+    """Hold the folder for this run; a second run into it is refused with the holder's PID."""
+    check_writable(output, option)
+    path = output / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise UsageError(f"{option} {output}: another run (PID {holder}) is writing there; wait for it "
+                             f"or choose another folder") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
