@@ -17,7 +17,14 @@ def read_accuracy_log(path: Path) -> dict[int, bytes]:
         records = json.loads(path.read_text(encoding="utf-8") or "[]")
     except json.JSONDecodeError as exc:
         raise UsageError(f"--log {path}: not a LoadGen accuracy log ({exc})") from exc
+    if not isinstance(records, list):
+        raise UsageError(f"--log {path}: not a LoadGen accuracy log (a JSON list of records expected, "
+                         f"found a {type(records).__name__})")
     results: dict[int, bytes] = {}
-    for record in records:
-        results.setdefault(int(record["qsl_idx"]), bytes.fromhex(record["data"]))
+    for number, record in enumerate(records):
+        try:
+            results.setdefault(int(record["qsl_idx"]), bytes.fromhex(record["data"]))
+        except (TypeError, KeyError, ValueError) as exc:
+            raise UsageError(f"--log {path}: record {number} is not a LoadGen accuracy record "
+                             f"(qsl_idx and hex data expected): {record!r:.80}") from exc
     return results
