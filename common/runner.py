@@ -164,6 +164,9 @@ class Session:
         dataset = self.bench.open_dataset(Path(cfg.dataset_path), options)
         if len(dataset) == 0:
             raise UsageError(f"--dataset-path {cfg.dataset_path}: the dataset has no samples")
+        if cfg.count is not None and len(dataset) < min(cfg.count, count or cfg.count):
+            raise UsageError(f"--count {cfg.count}: {cfg.dataset_path} has only {len(dataset)} samples "
+                             f"for the {purpose} phase")
         return dataset
 
     def settings(self, phase: str, options: PhaseOptions, dataset_size: int) -> lg.TestSettings:
