@@ -110,7 +110,7 @@ class DatasetOptions:
     workers: int  # threads for preprocessing
     count: int | None = None  # use only the first ``count`` samples (testing; not valid for submission)
     progress: bool = True  # show progress bars (they stay quiet when stderr is not a terminal)
-    purpose: str = "accuracy"  # "accuracy" or "performance": GNMT reads another file for each
+    purpose: str = "accuracy"  # "accuracy", "performance" (GNMT reads another file for each) or "calibration"
 
 
 @dataclass
@@ -202,6 +202,16 @@ class Benchmark(ABC):
     @abstractmethod
     def export_model(self, output: Path, seed: int = 0) -> Path:
         """Write the benchmark's model with seeded random weights and the official tensor names."""
+
+    def calibration_lists(self) -> Mapping[str, Path]:
+        """The official v0.5 calibration lists by name, the default first; empty where ``mlperf-ref calibrate``
+        does not serve the benchmark."""
+        return {}
+
+    def open_calibration(self, path: Path, names: Sequence[str], options: DatasetOptions) -> Dataset:
+        """The calibration images ``names`` of the dataset folder ``path``, preprocessed (and cached) exactly
+        as the benchmark's samples, in the given order; a UsageError names the missing ones."""
+        raise ValueError(f"{self.info.name} has no calibration images")
 
     def load_torch_model(self, model_path: Path) -> torch.nn.Module:
         """The plain-torch model for the pytorch backend, with weights from ``model_path``.

@@ -1,4 +1,4 @@
-"""The command line: ``mlperf-ref run | make-samples | export-model | accuracy | quickstart``."""
+"""The command line: ``mlperf-ref run | calibrate | make-samples | export-model | accuracy | quickstart``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 # Light imports only: --help and argument errors must not pay for numpy, LoadGen or the engines.
 from common.backends import BACKENDS
-from common.choices import PRECISIONS
+from common.choices import CALIBRATION_METHODS, PRECISIONS
 from common.choices import SCENARIO_NAMES as SCENARIOS
 from common.errors import Interrupted, RunError, UsageError
 from common.registry import benchmark_names, get_benchmark
@@ -73,6 +73,22 @@ def _parser() -> argparse.ArgumentParser:
                      help="MultiStream: search the most samples per query that meet the latency bound")
     run.set_defaults(mode="performance")
 
+    calibrate = sub.add_parser(
+        "calibrate", help="make an int8 model: post-training quantization on an official calibration list",
+        epilog="the int8 file runs with 'mlperf-ref run ... --precision int8'; its accuracy pass shows what int8 costs")
+    calibrate.add_argument("benchmark", metavar="BENCHMARK")
+    calibrate.add_argument("--model", type=Path, required=True, help="the fp32 .onnx model")
+    calibrate.add_argument("--dataset-path", type=Path, required=True,
+                           help="the dataset folder that holds the calibration images")
+    calibrate.add_argument("--calibration-list", metavar="NAME|FILE",
+                           help="an official list by name (default: the benchmark's first: option_1 for ImageNet, "
+                                "coco for COCO) or a list file (see the README)")
+    calibrate.add_argument("--backend", required=True, help="onnxruntime or openvino (both run the same int8 file)")
+    calibrate.add_argument("--method", default="minmax", choices=list(CALIBRATION_METHODS),
+                           help="how activation ranges are set (default minmax)")
+    calibrate.add_argument("--output", type=Path, required=True, help="the int8 .onnx file to write")
+    calibrate.add_argument("--cache-dir", type=Path, help="preprocessing cache (default ~/.cache/mlperf-ref)")
+
     samples = sub.add_parser("make-samples", help="write the embedded sample data of every benchmark")
     samples.add_argument("--output", type=Path, required=True)
 
@@ -114,6 +130,21 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             raise UsageError("--find-samples-per-query needs --scenario MultiStream and performance mode")
         return 0 if find_samples_per_query(cfg)["samples_per_query"] > 0 else 1
     return exit_code(run_benchmark(cfg))
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from common.calibration.command import CalibrateConfig, calibrate
+
+    record = calibrate(CalibrateConfig(
+        benchmark=args.benchmark, model=args.model, dataset_path=args.dataset_path, output=args.output,
+        backend=args.backend, calibration_list=args.calibration_list, method=args.method, cache_dir=args.cache_dir))
+    standing = "official v0.5 list" if record.official else f"NOT an official list: {record.note}"
+    print(f"wrote {args.output}: int8 ({record.quantization})")
+    print(f"calibrated on {record.calibration_list} ({standing}; {record.images} images, "
+          f"sha256 {record.calibration_list_sha256[:12]}...), method {record.method}")
+    print(f"its accuracy on the real data: mlperf-ref run {args.benchmark} --backend {args.backend} --precision int8 "
+          f"--model {args.output} --dataset-path DIR --scenario Offline --accuracy")
+    return 0
 
 
 def _make_samples(args: argparse.Namespace) -> int:
@@ -162,7 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminated) if routed else None
     try:
         args = _parser().parse_args(argv)
-        command = {"run": lambda: _run(args, argv), "make-samples": lambda: _make_samples(args),
+        command = {"run": lambda: _run(args, argv), "calibrate": lambda: _calibrate(args),
+                   "make-samples": lambda: _make_samples(args),
                    "export-model": lambda: _export(args), "accuracy": lambda: _accuracy(args),
                    "quickstart": lambda: _quickstart(args)}[args.command]
         return command()

@@ -19,6 +19,12 @@ def format_summary(results: RunResults) -> str:
             f"{engine.get('threads')} threads, "
             f"{results.workers} worker(s), batch {results.max_batchsize} | {results.scenario}")
     lines = ["", "=" * len(head), head, "=" * len(head)]
+    calibration = engine.get("calibration")
+    if calibration:
+        official = "official v0.5 list" if calibration.get("official") else \
+            "NOT an official v0.5 list: not valid for submission"
+        lines.append(f"  {'int8 calibration':<32}: {calibration.get('list')} ({official}; "
+                     f"{calibration.get('images')} images, {calibration.get('method')})")
     perf, check = results.performance, results.verdict
     assert check is not None, "format_summary needs a judged run"
     if perf is not None and perf.loadgen is not None:

@@ -26,6 +26,7 @@ from common.backends import backend_class, backends_for, check_precision, make_b
 from common.backends.base import Backend
 from common.benchmark import Benchmark, Dataset, DatasetOptions, Task
 from common.cache import default_cache_dir
+from common.calibration.record import check_model_precision
 from common.environment import library_versions, machine_facts
 from common.errors import UsageError
 from common.loadgen_phase import SutOptions, run_loadgen_phase
@@ -249,6 +250,8 @@ def open_session(cfg: RunConfig) -> Session:
     task = bench.make_task(task_backend, Path(cfg.dataset_path))
     backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model, cfg.precision, cfg.workers)
     backend.load(Path(cfg.model) if cfg.model else None, task.io)
+    if backend.runs_calibrated_onnx and cfg.model:  # the file's precision must be the one the run reports
+        check_model_precision(backend.calibration, Path(cfg.model), cfg.precision, bench.info.name)
     return Session(cfg, bench, task, backend, task_backend)
 
 

@@ -11,6 +11,9 @@ from common.registry import benchmarks
 
 SYNTHETIC_MARKER = "SYNTHETIC"  # a file in a dataset folder made by make-samples
 RANDOM_WEIGHTS_SUFFIX = ".random-weights"  # a file beside a model made by export-model
+# In a sample-data folder: the sample images 'mlperf-ref calibrate' may use (they are none of the official
+# calibration lists' images, so a model calibrated on them is marked not valid for submission)
+SAMPLE_CALIBRATION_LIST = "calibration_list.txt"
 
 
 def make_all_samples(output: Path, names: Sequence[str] | None = None) -> dict[str, Path]:

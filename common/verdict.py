@@ -29,12 +29,17 @@ def judge(results: RunResults, runs_model: bool) -> Verdict:
         notes.append(NO_MODEL_NOTE.format(backend=results.backend))
     if results.precision != "fp32":
         notes.append(f"reduced precision {results.precision}: only the accuracy pass shows whether it holds")
+    calibration = results.engine.get("calibration") or {}
+    unofficial = bool(calibration) and not calibration.get("official")
+    if unofficial:
+        notes.append(f"int8 calibrated on {calibration.get('list')}, not an official v0.5 calibration list: "
+                     "not valid for submission")
     loadgen_valid = perf.loadgen.valid if perf is not None and perf.loadgen is not None else None
     logged = _logged_problems(results)
     notes.extend(logged)
     valid = bool(loadgen_valid) and not results.quick and not results.count and not logged
     submittable = (valid and accuracy_pass is not False and latency_pass is not False
-                   and not results.synthetic_data and not results.random_weights)
+                   and not results.synthetic_data and not results.random_weights and not unofficial)
     return Verdict(latency=latency_pass, accuracy=accuracy_pass, loadgen_valid=loadgen_valid,
                    submittable=submittable, notes=notes)
 

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from common.benchmark import ModelIO, Task
+from common.calibration.record import CalibrationRecord
 
 Postprocess = Callable[[Sequence[np.ndarray], Sequence[int]], list[bytes]]
 
@@ -25,12 +26,15 @@ class Backend(ABC):
     runs_model: ClassVar[bool] = True
     # Whose files and pre/post-processing this engine runs when a benchmark does not list it itself.
     runs_files_of: ClassVar[str | None] = None
+    # True for engines that run the int8 QDQ ONNX files 'mlperf-ref calibrate' writes (--precision int8).
+    runs_calibrated_onnx: ClassVar[bool] = False
 
     def __init__(self, threads: int, device: str = "cpu", precision: str = "fp32") -> None:
         self.threads = threads
         self.device = device
         self.precision = precision
         self.io: ModelIO | None = None
+        self.calibration: CalibrationRecord | None = None  # an int8 file's record, read by load
 
     @abstractmethod
     def load(self, model_path: Path | None, io: ModelIO) -> None:
@@ -60,8 +64,12 @@ class Backend(ABC):
         return fn(*args)
 
     def describe(self) -> dict[str, Any]:
-        """Engine facts for results.json: device, threads, providers, versions."""
-        return {"backend": self.name, "device": self.device, "threads": self.threads, "precision": self.precision}
+        """Engine facts for results.json: device, threads, providers, versions, an int8 file's calibration."""
+        facts: dict[str, Any] = {"backend": self.name, "device": self.device, "threads": self.threads,
+                                 "precision": self.precision}
+        if self.calibration is not None:
+            facts["calibration"] = self.calibration.describe()
+        return facts
 
 
 def require_file(model_path: Path | None, backend: str) -> Path:

@@ -10,6 +10,7 @@ import numpy as np
 from common.backends.base import Backend, require_file
 from common.benchmark import ModelIO
 from common.cache import default_cache_dir
+from common.calibration.record import CalibrationRecord
 from common.errors import UsageError
 
 CPU = "CPUExecutionProvider"
@@ -33,6 +34,7 @@ class OnnxRuntimeBackend(Backend):
     """onnxruntime InferenceSession with explicit thread counts."""
 
     name = "onnxruntime"
+    runs_calibrated_onnx = True
 
     def load(self, model_path: Path | None, io: ModelIO) -> None:
         import onnxruntime as ort
@@ -57,6 +59,7 @@ class OnnxRuntimeBackend(Backend):
             [i.name for i in self.session.get_inputs()],
             [o.name for o in self.session.get_outputs()],
         )
+        self.calibration = CalibrationRecord.from_metadata(self.session.get_modelmeta().custom_metadata_map)
         self.io = io
         self._outputs = list(io.outputs)
 
@@ -67,11 +70,14 @@ class OnnxRuntimeBackend(Backend):
         """The execution providers to ask for, best first: on cuda TensorRT where this onnxruntime has it
         (fp16 there with --precision fp16), else CUDA; anything the device or provider cannot do is refused."""
         if self.device == "cpu":
-            self._refuse_precision("onnxruntime runs the model file's own fp32 arithmetic on the cpu; use "
-                                   "--backend openvino or pytorch for bf16")
+            if self.precision != "int8":  # int8: the QDQ file from 'mlperf-ref calibrate', run as it is
+                self._refuse_precision("onnxruntime runs the model file's own arithmetic on the cpu (fp32, or "
+                                       "int8 from 'mlperf-ref calibrate'); use --backend openvino or pytorch for bf16")
             return [CPU]
         if self.device != "cuda":
             raise UsageError(f"--device {self.device}: onnxruntime runs on cpu or cuda")
+        if self.precision == "int8":
+            raise UsageError("--precision int8: onnxruntime runs int8 files on the cpu here; use --device cpu")
         if CUDA not in available:
             raise UsageError(f"--device cuda: this onnxruntime has no {CUDA} (install onnxruntime-gpu from "
                              "requirements/gpu.txt)")

@@ -11,10 +11,14 @@ import numpy as np
 from common.backends.base import Backend, require_file
 from common.backends.onnxruntime_backend import check_interface
 from common.benchmark import ModelIO
+from common.calibration.record import read_record
 from common.errors import UsageError
 
-# --precision -> OpenVINO's INFERENCE_PRECISION_HINT and the CPU capability it needs
-_PRECISION_HINTS = {"fp32": ("f32", "FP32"), "bf16": ("bf16", "BF16"), "fp16": ("f16", "FP16")}
+# --precision -> OpenVINO's INFERENCE_PRECISION_HINT and the CPU capability it needs. int8: the QDQ file from
+# 'mlperf-ref calibrate' runs its quantized convolutions in int8 and everything else in f32 (the hint keeps
+# bf16-capable CPUs from running the rest in bf16)
+_PRECISION_HINTS = {"fp32": ("f32", "FP32"), "bf16": ("bf16", "BF16"), "fp16": ("f16", "FP16"),
+                    "int8": ("f32", "INT8")}
 
 
 class OpenVINOBackend(Backend):
@@ -22,6 +26,7 @@ class OpenVINOBackend(Backend):
 
     name = "openvino"
     runs_files_of = "onnxruntime"
+    runs_calibrated_onnx = True
 
     def load(self, model_path: Path | None, io: ModelIO) -> None:
         import openvino as ov
@@ -46,6 +51,7 @@ class OpenVINOBackend(Backend):
         check_interface(model_file, io, inputs, outputs)
         config = {"INFERENCE_NUM_THREADS": self.threads, "PERFORMANCE_HINT": "LATENCY",
                   "INFERENCE_PRECISION_HINT": hint, "NUM_STREAMS": 1}
+        self.calibration = read_record(model_file) if model_file.suffix == ".onnx" else None
         self.compiled = core.compile_model(model, "CPU", config)
         self._outputs = [self.compiled.output(name) for name in io.outputs]
         self.io = io

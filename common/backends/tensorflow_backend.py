@@ -19,7 +19,7 @@ class TensorFlowBackend(Backend):
     name = "tensorflow"
 
     def load(self, model_path: Path | None, io: ModelIO) -> None:
-        require_fp32(self, "use --backend openvino or pytorch for bf16")
+        require_fp32(self, "use --backend openvino or pytorch for bf16, onnxruntime or openvino for int8")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import tensorflow as tf
 

@@ -40,11 +40,13 @@ def _modules_after(argvs: list[list[str]]) -> dict:
 
 def test_help_and_argument_errors_import_no_benchmark_and_no_engine() -> None:
     argvs = [["--help"], ["run", "--help"], ["make-samples", "--help"], ["export-model", "--help"],
-             ["accuracy", "--help"], ["quickstart", "--help"],
+             ["accuracy", "--help"], ["quickstart", "--help"], ["calibrate", "--help"],
              ["run", "resnet50"],  # no --dataset-path: an argparse error
-             ["run", "resnet50", "--scenario", "Streaming", "--dataset-path", "."]]
+             ["run", "resnet50", "--scenario", "Streaming", "--dataset-path", "."],
+             ["calibrate", "resnet50", "--model", "m.onnx", "--dataset-path", ".", "--backend", "onnxruntime",
+              "--output", "o.onnx", "--method", "kl"]]
     found = _modules_after(argvs)
-    assert found["codes"] == [0, 0, 0, 0, 0, 0, 2, 2]
+    assert found["codes"] == [0, 0, 0, 0, 0, 0, 0, 2, 2, 2]
     assert "benchmarks: gnmt, mobilenet, resnet50, ssd-mobilenet, ssd-resnet34;" in " ".join(found["out"].split())
     loaded = set(found["modules"])
     benchmark_modules = {entry.module for entry in entry_points(group=GROUP)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,7 +19,8 @@ from vision.classification.onnx_weights import load_onnx_weights
 from vision.classification.outputs import ClassifierOutputs
 from vision.classification.random_weights import randomize
 from vision.classification.task import ClassificationTask
-from vision.imagenet.dataset import ImageNetDataset
+from vision.imagenet.calibration_lists import CALIBRATION_LISTS
+from vision.imagenet.dataset import ImageNetDataset, open_calibration_images
 from vision.imagenet.preprocess import Preprocessing
 from vision.imagenet.samples import write_samples
 from vision.imagenet.val_map import read_val_map
@@ -52,6 +53,12 @@ class ImageNetClassifier(Benchmark):
 
     def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:
         return ImageNetDataset(path, self.preprocessing, options)
+
+    def calibration_lists(self) -> Mapping[str, Path]:
+        return CALIBRATION_LISTS
+
+    def open_calibration(self, path: Path, names: Sequence[str], options: DatasetOptions) -> Dataset:
+        return open_calibration_images(path, names, self.preprocessing, options)
 
     def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
         return score_top1(results, read_val_map(dataset_path).labels)

@@ -1,4 +1,5 @@
-"""The COCO QSL dataset: samples in annotation-file order, preprocessed on all cores and cached.
+"""The COCO QSL dataset: samples in annotation-file order, preprocessed on all cores and cached; and the
+calibration images of ``train2017/``, preprocessed by the same recipe.
 
 What is cached is what is exact: a recipe names the tensor that goes to the cache (``cached``) and an
 optional step applied when the QSL loads the sample (``finish``), outside the timed part.
@@ -17,7 +18,8 @@ import numpy as np
 from common.benchmark import Dataset, DatasetOptions
 from common.cache import cache_folder, load_cached
 from common.errors import UsageError
-from vision.coco.annotations import CocoIndex, load_index
+from vision.coco.annotations import IMAGES_DIR, CocoIndex, load_index
+from vision.coco.calibration_lists import CALIBRATION_IMAGES_DIR
 from vision.coco.preprocess import read_bgr
 
 CACHE_VERSION = 1  # bump when the code that fills the cache changes what it writes
@@ -52,38 +54,30 @@ def finish_into_rows(arrays: Sequence[np.ndarray], finish: Callable[[np.ndarray]
     return batch
 
 
-def _compute(root: Path, cached: Callable[[np.ndarray], np.ndarray], file_name: str) -> np.ndarray:
-    return cached(read_bgr(root / "val2017" / file_name))
+def _compute(folder: Path, cached: Callable[[np.ndarray], np.ndarray], file_name: str) -> np.ndarray:
+    return cached(read_bgr(folder / file_name))
 
 
-class CocoDataset(Dataset):
-    """The images of a COCO-layout folder, in the order of ``images`` in the annotation file."""
+class CocoImages(Dataset):
+    """Named images of one folder of a COCO-layout dataset (``val2017``, ``train2017``), preprocessed by the
+    recipe and cached: the model inputs as rows of one array, in the given order."""
 
-    def __init__(self, root: Path, recipe: Recipe, options: DatasetOptions) -> None:
-        self.index: CocoIndex = load_index(Path(root))
-        images = self.index.images
-        if options.count is not None:
-            if options.count < 1:
-                raise UsageError(f"--count {options.count}: must be at least 1")
-            images = images[: options.count]
-        self.images = images
+    def __init__(self, root: Path, folder: str, names: Sequence[str], recipe: Recipe, options: DatasetOptions,
+                 cache_key: dict[str, Any]) -> None:
+        self.root = Path(root)
+        self.folder = folder
+        self.names = tuple(names)
         self.recipe = recipe
         self.options = options
-        key = {
-            "recipe": recipe.name,
-            "dataset": str(self.index.root.resolve()),
-            "version": CACHE_VERSION,
-            **recipe.key,
-        }
-        self.cache = cache_folder(Path(options.cache_dir), recipe.name, key)
-        self._compute = functools.partial(_compute, self.index.root, recipe.cached)
+        self.cache = cache_folder(Path(options.cache_dir), recipe.name, cache_key)
+        self._compute = functools.partial(_compute, self.root / folder, recipe.cached)
 
     def __len__(self) -> int:
-        return len(self.images)
+        return len(self.names)
 
     def load(self, indices: Sequence[int]) -> np.ndarray:
         """The model inputs as rows of one C-contiguous array, in the given order."""
-        names = [self.images[i].file_name for i in indices]
+        names = [self.names[i] for i in indices]
         arrays = load_cached(
             self.cache,
             names,
@@ -97,10 +91,43 @@ class CocoDataset(Dataset):
         return finish_into_rows(arrays, self.recipe.finish)
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "samples": len(self),
-            "path": str(self.index.root),
-            "annotations": str(self.index.annotations_file),
-            "cache": str(self.cache),
-            "cached": self.recipe.name,
-        }
+        return {"samples": len(self), "path": str(self.root / self.folder), "cache": str(self.cache),
+                "cached": self.recipe.name}
+
+
+def _key(root: Path, recipe: Recipe) -> dict[str, Any]:
+    return {"recipe": recipe.name, "dataset": str(Path(root).resolve()), "version": CACHE_VERSION, **recipe.key}
+
+
+class CocoDataset(CocoImages):
+    """The images of a COCO-layout folder, in the order of ``images`` in the annotation file."""
+
+    def __init__(self, root: Path, recipe: Recipe, options: DatasetOptions) -> None:
+        self.index: CocoIndex = load_index(Path(root))
+        images = self.index.images
+        if options.count is not None:
+            if options.count < 1:
+                raise UsageError(f"--count {options.count}: must be at least 1")
+            images = images[: options.count]
+        self.images = images
+        super().__init__(self.index.root, IMAGES_DIR, [i.file_name for i in images], recipe, options,
+                         _key(self.index.root, recipe))
+
+    def describe(self) -> dict[str, Any]:
+        return {"samples": len(self), "path": str(self.index.root), "annotations": str(self.index.annotations_file),
+                "cache": str(self.cache), "cached": self.recipe.name}
+
+
+def open_calibration_images(root: Path, names: Sequence[str], recipe: Recipe, options: DatasetOptions) -> CocoImages:
+    """The calibration images ``names`` of ``root/train2017`` (the official list names training images),
+    preprocessed by the benchmark's recipe, in a cache folder of their own."""
+    folder = Path(root) / CALIBRATION_IMAGES_DIR
+    missing = [name for name in names if not (folder / name).is_file()]
+    if missing:
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise UsageError(
+            f"--dataset-path {root}: {len(missing)} of the {len(names)} calibration images are missing from "
+            f"{folder} ({shown}); the COCO calibration images are COCO 2017 training images: put them there "
+            "(see the benchmark's README, 'int8')")
+    key = {**_key(root, recipe), "images": CALIBRATION_IMAGES_DIR}
+    return CocoImages(root, CALIBRATION_IMAGES_DIR, names, recipe, options, key)

@@ -1,7 +1,9 @@
 """A small synthetic COCO-layout folder: drawn shapes with their boxes as annotations.
 
 For tests and the quick start only: the real category ids and names, images of varied sizes, a few
-annotations per image, and some images without any annotation (as the 48 of COCO val2017).
+annotations per image, and some images without any annotation (as the 48 of COCO val2017). Beside them,
+a few pictures in ``train2017/`` named in ``calibration_list.txt``: what ``mlperf-ref calibrate
+--calibration-list`` can use here (a model calibrated on them is marked not valid for submission).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import cv2
 import numpy as np
 
 from common.atomic import atomic_open, atomic_write_text
+from common.samples import SAMPLE_CALIBRATION_LIST
 from vision.coco.annotations import ANNOTATIONS_FILE, IMAGES_DIR, coco_categories
+from vision.coco.calibration_lists import CALIBRATION_IMAGES_DIR
 
 # (width, height) of each synthetic image; every third image has no annotation
 SAMPLE_SIZES = (
@@ -27,6 +31,9 @@ SAMPLE_SIZES = (
     (640, 360),
 )
 IMAGE_ID_BASE = 100  # synthetic image ids: 100, 101, ... (any positive ints do)
+CALIBRATION_SIZES = ((640, 480), (480, 640), (500, 333), (612, 612))  # the train2017/ calibration pictures
+CALIBRATION_ID_BASE = 900  # their ids, apart from the validation pictures'
+CALIBRATION_SEED_OFFSET = 1  # their random stream, apart from the validation pictures' one
 
 
 def _draw_image(
@@ -81,5 +88,21 @@ def make_coco_samples(output: Path, seed: int = 0) -> Path:
         "annotations": annotations,
         "categories": categories,
     }
+    write_calibration_pictures(output, seed + CALIBRATION_SEED_OFFSET)
     atomic_write_text(output / ANNOTATIONS_FILE, json.dumps(data) + "\n")
     return output
+
+
+def write_calibration_pictures(output: Path, seed: int) -> None:
+    """``output/train2017/*.jpg`` and ``output/calibration_list.txt`` naming them."""
+    rng = np.random.default_rng(seed)
+    names = []
+    for index, (width, height) in enumerate(CALIBRATION_SIZES):
+        name = f"{CALIBRATION_ID_BASE + index:012d}.jpg"
+        image, _ = _draw_image(rng, width, height, with_objects=True)
+        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        assert ok
+        with atomic_open(output / CALIBRATION_IMAGES_DIR / name, "wb") as handle:
+            handle.write(encoded.tobytes())
+        names.append(name)
+    atomic_write_text(output / SAMPLE_CALIBRATION_LIST, "".join(f"{n}\n" for n in names))

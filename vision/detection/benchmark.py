@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 from torch import nn
 
 from common.accuracy.coco_map import coco_map
-from common.benchmark import AccuracyReport, Benchmark
+from common.benchmark import AccuracyReport, Benchmark, Dataset, DatasetOptions
 from vision.coco.annotations import annotations_path
+from vision.coco.calibration_lists import CALIBRATION_LISTS
+from vision.coco.dataset import CocoDataset, Recipe, open_calibration_images
 from vision.coco.samples import make_coco_samples
 from vision.detection.whole_model import load_weights
 
@@ -30,6 +32,19 @@ class CocoDetector(Benchmark):
     @abstractmethod
     def build_model(self) -> nn.Module:
         """Our plain-torch model, with the official state dict's tensors in the reference's order."""
+
+    @abstractmethod
+    def recipe(self, options: DatasetOptions) -> Recipe:
+        """How an image becomes this model's input for ``options.backend`` (cached part, load-time part)."""
+
+    def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:
+        return CocoDataset(Path(path), self.recipe(options), options)
+
+    def calibration_lists(self) -> Mapping[str, Path]:
+        return CALIBRATION_LISTS
+
+    def open_calibration(self, path: Path, names: Sequence[str], options: DatasetOptions) -> Dataset:
+        return open_calibration_images(Path(path), names, self.recipe(options), options)
 
     def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
         return coco_map(results, annotations_path(Path(dataset_path)))

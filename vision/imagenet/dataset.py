@@ -1,4 +1,5 @@
-"""The ImageNet validation set as the harness's Dataset: val_map.txt order, cached uint8 crops."""
+"""The ImageNet validation set as the harness's Dataset: val_map.txt order, cached uint8 crops; and the
+calibration images of the same folder, cropped and cached the same way (one cache for both)."""
 
 from __future__ import annotations
 
@@ -20,26 +21,30 @@ CACHE_VERSION = 1  # bump when the crop code changes in a way the key does not s
 MISSING_SHOWN = 5  # how many missing files an error names
 
 
-class ImageNetDataset(Dataset):
-    """Samples are float32 images in the model's layout, normalized when the QSL loads them."""
+def missing_images(folder: Path, names: Sequence[str]) -> list[str]:
+    return [name for name in names if not (folder / name).is_file()]
 
-    def __init__(self, path: Path, preprocessing: Preprocessing, options: DatasetOptions) -> None:
+
+def shown(names: Sequence[str]) -> str:
+    """The first few of ``names``, for an error line."""
+    return ", ".join(names[:MISSING_SHOWN]) + (", ..." if len(names) > MISSING_SHOWN else "")
+
+
+class ImageNetImages(Dataset):
+    """Named images of an ImageNet-layout folder as float32 samples in the model's layout, normalized when
+    loaded from their cached uint8 crops.
+
+    The cache folder is keyed by the dataset folder (its val_map.txt included) and the crop recipe, not by
+    which images are asked for: the validation run and the calibration share their crops.
+    """
+
+    def __init__(self, path: Path, names: Sequence[str], preprocessing: Preprocessing,
+                 options: DatasetOptions) -> None:
         self.path = Path(path)
+        self.names = tuple(names)
         self.preprocessing = preprocessing
         self.options = options
-        val_map = read_val_map(self.path)
-        count = len(val_map) if options.count is None else min(options.count, len(val_map))
-        if count < 1:
-            raise UsageError(f"--count {options.count}: use at least one sample")
-        self.names = val_map.names[:count]
-        self.labels = val_map.labels[:count]
-        missing = [name for name in self.names if not (self.path / name).is_file()]
-        if missing:
-            shown = ", ".join(missing[:MISSING_SHOWN]) + (", ..." if len(missing) > MISSING_SHOWN else "")
-            raise UsageError(
-                f"--dataset-path {self.path}: {len(missing)} of the {count} images listed in {VAL_MAP} "
-                f"are missing ({shown}); run verify_dataset.sh, or download_dataset.sh again"
-            )
+        read_val_map(self.path)  # a clear error for a folder that is not an ImageNet dataset
         key = {
             "dataset": str(self.path.resolve()),
             "val_map_sha256": hashlib.sha256((self.path / VAL_MAP).read_bytes()).hexdigest(),
@@ -72,3 +77,34 @@ class ImageNetDataset(Dataset):
 
     def describe(self) -> dict[str, Any]:
         return {"samples": len(self), "path": str(self.path), "cache": str(self.cache_dir)}
+
+
+class ImageNetDataset(ImageNetImages):
+    """The validation images in val_map.txt order, with their labels."""
+
+    def __init__(self, path: Path, preprocessing: Preprocessing, options: DatasetOptions) -> None:
+        val_map = read_val_map(Path(path))
+        count = len(val_map) if options.count is None else min(options.count, len(val_map))
+        if count < 1:
+            raise UsageError(f"--count {options.count}: use at least one sample")
+        missing = missing_images(Path(path), val_map.names[:count])
+        if missing:
+            raise UsageError(
+                f"--dataset-path {path}: {len(missing)} of the {count} images listed in {VAL_MAP} "
+                f"are missing ({shown(missing)}); run verify_dataset.sh, or download_dataset.sh again"
+            )
+        super().__init__(path, val_map.names[:count], preprocessing, options)
+        self.labels = val_map.labels[:count]
+
+
+def open_calibration_images(path: Path, names: Sequence[str], preprocessing: Preprocessing,
+                            options: DatasetOptions) -> ImageNetImages:
+    """The calibration images ``names``: files of the validation folder (the official lists name
+    validation images), cropped and cached as the validation run crops them."""
+    missing = missing_images(Path(path), names)
+    if missing:
+        raise UsageError(
+            f"--dataset-path {path}: {len(missing)} of the {len(names)} calibration images are missing "
+            f"({shown(missing)}); the ImageNet calibration images are validation images: run "
+            "download_dataset.sh, or verify_dataset.sh")
+    return ImageNetImages(path, names, preprocessing, options)

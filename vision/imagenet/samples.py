@@ -4,6 +4,10 @@ It has the real layout (JPEG files and a ``val_map.txt``) and sizes that exercis
 landscape, portrait, square, exactly 224, smaller than 224 (upscaled), very elongated, and grayscale
 files. The pictures are smooth gradients with shapes; the labels are drawn at random. Any accuracy
 measured on this folder is meaningless.
+
+Beside them, a few more pictures that val_map.txt does not list, named in ``calibration_list.txt``: what
+``mlperf-ref calibrate --calibration-list`` can use here (as the official lists name images no synthetic
+folder has); a model calibrated on them is marked not valid for submission.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import cv2
 import numpy as np
 
 from common.atomic import atomic_write_bytes, atomic_write_text
-from common.samples import SYNTHETIC_MARKER
+from common.samples import SAMPLE_CALIBRATION_LIST, SYNTHETIC_MARKER
 from vision.imagenet.val_map import NUM_CLASSES, VAL_MAP
 
 FOLDER = "imagenet"
@@ -27,6 +31,13 @@ SIZES: tuple[tuple[int, int, bool], ...] = (
     (333, 333, True), (257, 1000, False), (800, 257, False), (480, 640, False), (350, 260, False),
     (260, 350, True), (512, 384, False), (227, 300, False), (301, 227, False), (612, 612, False),
 )
+# (width, height, grayscale) of each calibration picture: apart from the validation pictures, as the rules
+# keep calibration images apart from the ones accuracy is measured on
+CALIBRATION_SIZES: tuple[tuple[int, int, bool], ...] = (
+    (500, 375, False), (375, 500, False), (300, 300, True), (640, 427, False),
+    (256, 320, False), (800, 600, False), (224, 224, False), (410, 300, False),
+)
+CALIBRATION_INDEX_BASE = 1000  # the calibration pictures' random streams, apart from the validation ones
 NOTE = ("Synthetic images in the ImageNet validation layout, written by 'mlperf-ref make-samples'.\n"
         "They are not ImageNet: accuracy measured on them means nothing.\n")
 
@@ -51,6 +62,14 @@ def synthetic_image(index: int, width: int, height: int, grayscale: bool) -> np.
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if grayscale else image
 
 
+def calibration_names() -> list[str]:
+    return [f"synthetic_cal_{i + 1:08d}.JPEG" for i in range(len(CALIBRATION_SIZES))]
+
+
+def calibration_list_text() -> str:
+    return "".join(f"{name}\n" for name in calibration_names())
+
+
 def sample_labels() -> list[int]:
     rng = np.random.default_rng([SEED, len(SIZES)])
     return [int(v) for v in rng.integers(0, NUM_CLASSES, len(SIZES))]
@@ -64,7 +83,8 @@ def is_complete(folder: Path) -> bool:
     """True when ``folder`` already holds this sample set."""
     val_map = folder / VAL_MAP
     return (val_map.is_file() and val_map.read_text(encoding="utf-8") == val_map_text()
-            and all((folder / name).is_file() for name in sample_names()))
+            and all((folder / name).is_file() for name in sample_names() + calibration_names())
+            and (folder / SAMPLE_CALIBRATION_LIST).is_file())
 
 
 def write_samples(output: Path) -> Path:
@@ -72,12 +92,16 @@ def write_samples(output: Path) -> Path:
     folder = Path(output) / FOLDER
     if is_complete(folder):
         return folder
-    for index, (name, (width, height, gray)) in enumerate(zip(sample_names(), SIZES, strict=True)):
+    pictures = [(index, name, size) for index, (name, size) in enumerate(zip(sample_names(), SIZES, strict=True))]
+    pictures += [(CALIBRATION_INDEX_BASE + index, name, size) for index, (name, size)
+                 in enumerate(zip(calibration_names(), CALIBRATION_SIZES, strict=True))]
+    for index, name, (width, height, gray) in pictures:
         ok, data = cv2.imencode(".jpg", synthetic_image(index, width, height, gray),
                                 [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
         if not ok:
             raise RuntimeError(f"OpenCV could not encode {name}")
         atomic_write_bytes(folder / name, data.tobytes())
     atomic_write_text(folder / SYNTHETIC_MARKER, NOTE)
+    atomic_write_text(folder / SAMPLE_CALIBRATION_LIST, calibration_list_text())
     atomic_write_text(folder / VAL_MAP, val_map_text())  # last: its presence marks the folder complete
     return folder

@@ -8,8 +8,8 @@ from typing import ClassVar
 
 from torch import nn
 
-from common.benchmark import BenchmarkInfo, Dataset, DatasetOptions, QualityTarget, Task
-from vision.coco.dataset import CocoDataset, Recipe
+from common.benchmark import BenchmarkInfo, DatasetOptions, QualityTarget, Task
+from vision.coco.dataset import Recipe
 from vision.coco.preprocess import mobilenet_float_nchw, mobilenet_uint8_nhwc
 from vision.detection.benchmark import CocoDetector
 from vision.ssd_mobilenet import export, tasks
@@ -41,20 +41,19 @@ class SSDMobileNetBenchmark(CocoDetector):
     def make_task(self, backend: str, dataset_path: Path) -> Task:
         return tasks.make_task(backend)
 
-    def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:
+    def recipe(self, options: DatasetOptions) -> Recipe:
         if options.backend == "pytorch":  # the PyTorch port: float (x - 127.5) / 127.5, NCHW (1.08 MB each)
-            recipe = Recipe(
+            return Recipe(
                 "coco-300-pt",
                 functools.partial(mobilenet_float_nchw, size=IMAGE_SIZE),
                 key={"size": IMAGE_SIZE, "layout": "NCHW", "dtype": "float32", "norm": "x/127.5-1"},
             )
-        else:  # the official graphs: the float resize truncated to uint8, NHWC (270 KB each)
-            recipe = Recipe(
-                "coco-300",
-                functools.partial(mobilenet_uint8_nhwc, size=IMAGE_SIZE),
-                key={"size": IMAGE_SIZE, "layout": "NHWC", "dtype": "uint8"},
-            )
-        return CocoDataset(Path(path), recipe, options)
+        # the official graphs: the float resize truncated to uint8, NHWC (270 KB each)
+        return Recipe(
+            "coco-300",
+            functools.partial(mobilenet_uint8_nhwc, size=IMAGE_SIZE),
+            key={"size": IMAGE_SIZE, "layout": "NHWC", "dtype": "uint8"},
+        )
 
     def export_model(self, output: Path, seed: int = 0) -> Path:
         return export.export_model(Path(output), seed)

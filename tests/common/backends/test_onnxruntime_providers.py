@@ -18,10 +18,13 @@ def _providers(device: str, precision: str, available: list[str]) -> list:
     return OnnxRuntimeBackend(1, device, precision).providers(available)
 
 
-def test_cpu_runs_fp32_only() -> None:
-    assert _providers("cpu", "fp32", [CPU]) == [CPU]
-    with pytest.raises(UsageError, match="--precision bf16: onnxruntime runs the model file's own fp32"):
+def test_cpu_runs_the_files_own_arithmetic_fp32_or_int8() -> None:
+    assert _providers("cpu", "fp32", [CPU]) == _providers("cpu", "int8", [CPU]) == [CPU]
+    needle = r"--precision bf16: onnxruntime runs the model file's own arithmetic .*\(fp32, or int8 from 'mlperf-ref"
+    with pytest.raises(UsageError, match=needle):
         _providers("cpu", "bf16", [CPU])
+    with pytest.raises(UsageError, match="--precision int8: onnxruntime runs int8 files on the cpu here"):
+        _providers("cuda", "int8", [CUDA, CPU])
 
 
 def test_cuda_without_the_cuda_provider_names_the_requirement_file() -> None:
