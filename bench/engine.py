@@ -105,7 +105,8 @@ def _config(
         backend=case.backend,
         scenario=scenario,
         mode="performance",
-        model=ws.model(case.benchmark, ".pb" if case.backend == "tensorflow" else ".onnx"),
+        model=ws.int8_model(case.benchmark) if case.precision == "int8"
+        else ws.model(case.benchmark, ".pb" if case.backend == "tensorflow" else ".onnx"),
         dataset_path=ws.dataset(case.benchmark),
         output=ws.runs / label,
         max_batchsize=batch,

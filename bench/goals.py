@@ -12,6 +12,7 @@ PREPROCESS_SPEED = ">= 4"  # row 5: images/s against the v0.5 kind of preprocess
 PREPROCESS_BYTES = "<= 0.25"  # row 5: cached bytes per sample against the v0.5 kind
 GNMT_BATCHING = ">= 8"  # row 6: sentences/s batched / at batch 1
 REDUCED_PRECISION = ">= 2.2"  # row 7: samples/s against the v0.5 harness's (estimated)
+INT8_RESNET50 = ">= 1.8"  # row 8: ResNet50 int8 through the harness / raw fp32 onnxruntime
 
 # The v0.5 harness reached this fraction of raw onnxruntime fp32 on ResNet50 (measured, see
 # bench/PERFORMANCE.md); row 7 estimates the v0.5 harness as this fraction of the run's own raw figure.

@@ -14,7 +14,8 @@ from bench.table import machine
 from common.errors import UsageError
 from common.registry import benchmark_names
 
-ROWS = ("engine", "latency", "null", "server", "preprocess", "gnmt", "precision")
+ROWS = ("engine", "latency", "null", "server", "preprocess", "gnmt", "precision", "int8")
+INT8_MODELS = ("resnet50", "mobilenet", "ssd-mobilenet")  # row 8: the models calibrate serves cheaply
 CPU_BACKENDS = ("onnxruntime", "openvino", "pytorch", "tensorflow")
 CLASSIFIERS = ("resnet50", "mobilenet")  # rows 1, 2 and 7 time image classifiers
 OVERHEAD_SCENARIOS = ("Offline", "Server", "SingleStream")
@@ -51,6 +52,8 @@ class TableOptions:
     null_server_seconds: float = 2.0
     images: int = 2000
     gnmt_batch: int = 64
+    int8_models: tuple[str, ...] = INT8_MODELS
+    int8_backends: tuple[str, ...] = ("onnxruntime", "openvino")
     long: bool = False
 
     @property
@@ -148,6 +151,10 @@ def _table_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", type=_number(int), default=d.images,
                    help="row 5: JPEGs to preprocess (real runs preprocess 50,000; a few hundred last under a second)")
     p.add_argument("--gnmt-batch", type=_number(int), default=d.gnmt_batch, help="row 6: the batched run")
+    p.add_argument("--int8-models", nargs="+", default=list(d.int8_models), choices=INT8_MODELS,
+                   help="row 8: int8 (calibrated on the sample list) against raw fp32 onnxruntime")
+    p.add_argument("--int8-backends", nargs="+", default=list(d.int8_backends), choices=["onnxruntime", "openvino"],
+                   help="row 8's engines")
     p.add_argument("--long", action="store_true",
                    help="longer windows: --seconds 15 --repeats 3 --server-seconds 10 --images 5000")
     return p
@@ -198,6 +205,6 @@ def parse(argv: Sequence[str]) -> TableOptions | OverheadOptions:
             max_batchsize=a.max_batchsize, workers=a.workers, batch_timeout_ms=a.batch_timeout_ms,
         )
     a = vars(_table_parser().parse_args(argv))
-    for name in ("only", "models", "backends", "precision_backends"):
+    for name in ("only", "models", "backends", "precision_backends", "int8_models", "int8_backends"):
         a[name] = tuple(a[name])
     return TableOptions(**a).lengthened()

@@ -3,9 +3,10 @@
 
 Rows: (1) Offline through the harness / the raw engine; (2) SingleStream p90 minus the engine's;
 (3) the null backend: Offline, peak Server QPS, SingleStream; (4) Server dynamic batching vs batch 1;
-(5) ImageNet preprocessing vs a v0.5-kind baseline; (6) GNMT Offline batched vs batch 1; and ResNet50
-Offline at reduced precision against fp32 onnxruntime. Models are random-weight exports and the data
-the synthetic sample sets (made once under --work): these are speed figures, never quality results.
+(5) ImageNet preprocessing vs a v0.5-kind baseline; (6) GNMT Offline batched vs batch 1; (7) ResNet50
+Offline at reduced precision against fp32 onnxruntime; (8) int8 (calibrated) against raw fp32 onnxruntime.
+Models are random-weight exports and the data the synthetic sample sets (made once under --work): these
+are speed figures, never quality results.
 LoadGen runs are short (a user.conf per scenario, see --seconds): measurements, NOT submission runs.
 
 Usage: python bench/run.py [--output DIR] [--only ROW ...] [--long]
@@ -160,6 +161,31 @@ def collect(opts: TableOptions) -> list[Row]:
                         else "",
                     )
                 )
+    if "int8" in chosen:
+        rows.extend(int8_rows(opts, ws, attempt))
+    return rows
+
+
+def int8_rows(opts: TableOptions, ws, attempt) -> list[Row]:
+    """Row 8: Offline int8 through the harness against raw fp32 onnxruntime, same batch and threads."""
+    from bench.engine import EngineCase, offline_row
+
+    group = "8 int8"
+    rows: list[Row] = []
+    for model in opts.int8_models:
+        fp32 = attempt(group, f"{model} onnxruntime fp32", lambda m=model: offline_row(
+            EngineCase(m, "onnxruntime", device=opts.device), ws, opts.batch, opts.threads, opts.seconds,
+            opts.repeats, group=group))[0]
+        for backend in opts.int8_backends:
+            int8 = attempt(group, f"{model} {backend} int8", lambda m=model, b=backend: offline_row(
+                EngineCase(m, b, "int8", opts.device), ws, opts.batch, opts.threads, opts.seconds, opts.repeats,
+                group=group))[0]
+            if int8.figure is not None and fp32.baseline:
+                rows.append(compared(
+                    group, f"{model} {backend} int8 Offline (harness) vs raw onnxruntime fp32", int8.figure,
+                    fp32.baseline, "samples/s", "raw onnxruntime fp32 predict, same batch and threads",
+                    goals.INT8_RESNET50 if model == "resnet50" else "", command=int8.command,
+                    note="int8 calibrated on the sample data's list (speed only, not an official list)"))
     return rows
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from common.atomic import atomic_write_text
 from common.registry import get_benchmark
+from common.samples import make_all_samples
 
 # LoadGen conf keys the bench sets per scenario; the values come from the bench options (short runs that
 # are measurements, not submission runs: v0.5 asks for 60 s and 24,576 Offline samples).
@@ -46,13 +47,28 @@ class Workspace:
             get_benchmark(benchmark).export_model(path, seed=0)
         return path
 
+    def int8_model(self, benchmark: str) -> Path:
+        """The random-weight export calibrated to int8 on the sample data's own list (written on first use;
+        speed only: the sample list is no official calibration list)."""
+        from common.calibration.command import CalibrateConfig, calibrate
+        from common.samples import SAMPLE_CALIBRATION_LIST
+
+        path = self.models / f"{benchmark}.int8.onnx"
+        if not path.exists():
+            data = self.dataset(benchmark)
+            calibrate(CalibrateConfig(benchmark=benchmark, model=self.model(benchmark), dataset_path=data,
+                                      output=path, backend="onnxruntime",
+                                      calibration_list=str(data / SAMPLE_CALIBRATION_LIST), cache_dir=self.cache,
+                                      progress=False))
+        return path
+
     def dataset(self, benchmark: str) -> Path:
         """The benchmark's sample-data folder from ``make_samples``, written on first use."""
         marker = self.data / f".{benchmark}.done"
         if marker.exists():
             return Path(marker.read_text().strip())
         self.data.mkdir(parents=True, exist_ok=True)
-        folder = get_benchmark(benchmark).make_samples(self.data)
+        folder = make_all_samples(self.data, [benchmark])[benchmark]  # marked SYNTHETIC, as make-samples does
         atomic_write_text(marker, f"{folder}\n")
         return Path(folder)
 
