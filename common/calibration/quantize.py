@@ -112,6 +112,12 @@ def quantized_ops(model: onnx.ModelProto) -> set[str]:
     return served
 
 
+def fp32_inputs_of(model: onnx.ModelProto, op_type: str) -> bool:
+    """Whether every input of the ``op_type`` nodes is computed in fp32 (none comes from a DequantizeLinear)."""
+    dequantized = {n.output[0] for n in model.graph.node if n.op_type == "DequantizeLinear"}
+    return not any(set(n.input) & dequantized for n in model.graph.node if n.op_type == op_type)
+
+
 def reduce_range() -> bool:
     """Weights in 7 bits on x86 CPUs without VNNI, where onnxruntime's u8 x s8 kernels can saturate their
     16-bit sums (onnxruntime's own advice); full 8 bits elsewhere."""

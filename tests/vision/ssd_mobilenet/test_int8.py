@@ -12,7 +12,7 @@ import pytest
 
 from common.benchmark import DatasetOptions
 from common.calibration.command import CalibrateConfig, calibrate
-from common.calibration.quantize import interface, quantized_ops
+from common.calibration.quantize import fp32_inputs_of, interface, quantized_ops
 from common.registry import get_benchmark
 from common.runner import RunConfig, run_benchmark
 from common.samples import SAMPLE_CALIBRATION_LIST, make_all_samples
@@ -22,12 +22,6 @@ from vision.ssd_mobilenet.official_graph import INPUT
 # cosine similarity measures the relative error of the whole head output whatever its scale, where the
 # detections after NMS would reorder under any change. Bound: the measured value with a margin.
 MIN_COSINE = 0.98
-
-
-def fp32_inputs_of(model: onnx.ModelProto, op_type: str) -> bool:
-    """Whether every input of the ``op_type`` nodes is computed in fp32 (none comes from a DequantizeLinear)."""
-    dequantized = {n.output[0] for n in model.graph.node if n.op_type == "DequantizeLinear"}
-    return not any(set(n.input) & dequantized for n in model.graph.node if n.op_type == op_type)
 
 
 @pytest.fixture(scope="module")

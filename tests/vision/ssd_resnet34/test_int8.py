@@ -16,7 +16,7 @@ from torch import nn
 
 from common.benchmark import DatasetOptions
 from common.calibration.command import CalibrateConfig, calibrate
-from common.calibration.quantize import interface, quantized_ops
+from common.calibration.quantize import fp32_inputs_of, interface, quantized_ops
 from common.registry import get_benchmark
 from common.runner import RunConfig, run_benchmark
 from common.samples import SAMPLE_CALIBRATION_LIST, make_all_samples
@@ -52,12 +52,6 @@ def small_onnx(tmp_path_factory) -> Path:
     from vision.ssd_resnet34.export import export_onnx
 
     return export_onnx(SmallSSD().eval(), tmp_path_factory.mktemp("small") / "small-ssd1200.onnx")
-
-
-def fp32_inputs_of(model: onnx.ModelProto, op_type: str) -> bool:
-    """Whether every input of the ``op_type`` nodes is computed in fp32 (none comes from a DequantizeLinear)."""
-    dequantized = {n.output[0] for n in model.graph.node if n.op_type == "DequantizeLinear"}
-    return not any(set(n.input) & dequantized for n in model.graph.node if n.op_type == op_type)
 
 
 @pytest.fixture(scope="module")
