@@ -121,6 +121,7 @@ def _validate(cfg: RunConfig, bench: Benchmark) -> None:
         raise UsageError(f"--device {cfg.device}: choose cpu or cuda")
     if not backend.runs_model and cfg.device != "cpu":
         raise UsageError(f"--device {cfg.device}: the {cfg.backend} backend runs no model; use --device cpu")
+    PhaseOptions.of(cfg).validate()
     if cfg.user_conf is not None:  # a bad conf is refused before the model loads
         build_settings(bench.info.name, cfg.scenario, "performance", cfg.user_conf)
 

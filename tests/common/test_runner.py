@@ -124,6 +124,9 @@ def test_missing_dataset_and_bad_options_are_usage_errors(synthetic, tmp_path: P
     with pytest.raises(UsageError, match=r"--count 1000: .* has only 40 samples for the performance phase"):
         run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=tmp_path, count=1000,
                                 output=tmp_path / "out"))
+    with pytest.raises(UsageError, match="--batch-timeout-ms -5: must be at least 0"):
+        run_benchmark(RunConfig("resnet50", "null", "Server", dataset_path=tmp_path, batch_timeout_ms=-5,
+                                output=tmp_path / "out"))
     with pytest.raises(UsageError, match="--backend tensorflow"):
         run_benchmark(RunConfig("resnet50", "tensorflow", "Offline", dataset_path=tmp_path))
 
