@@ -19,6 +19,8 @@ def format_summary(results: RunResults) -> str:
             f"{engine.get('threads')} threads, "
             f"{results.workers} worker(s), batch {results.max_batchsize} | {results.scenario}")
     lines = ["", "=" * len(head), head, "=" * len(head)]
+    if engine.get("quantization"):
+        lines.append(f"  {'quantization':<32}: {engine['quantization']}")
     perf, check = results.performance, results.verdict
     assert check is not None, "format_summary needs a judged run"
     if perf is not None and perf.loadgen is not None:
