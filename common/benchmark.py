@@ -16,7 +16,7 @@ Data flow of one run::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -124,6 +124,14 @@ class AccuracyReport:
     extra: dict[str, Any] = field(default_factory=dict)  # machine-readable extras for results.json
 
 
+@dataclass(frozen=True)
+class DynamicInt8:
+    """How a benchmark's torch model becomes int8 without calibration data (dynamic quantization)."""
+
+    convert: Callable[[torch.nn.Module], torch.nn.Module]  # the loaded fp32 model -> its int8 form (same interface)
+    description: str  # for results.json and the summary: what is int8 and how activations are quantized
+
+
 # Samples batch first: array samples as one array with a row per sample, others (e.g. token sequences of
 # different lengths) as a sequence.
 Samples = np.ndarray | Sequence[Any]
@@ -220,3 +228,8 @@ class Benchmark(ABC):
         ``io.outputs`` order.
         """
         raise ValueError(f"{self.info.name} has no pytorch model")
+
+    def torch_dynamic_int8(self) -> DynamicInt8 | None:
+        """The dynamic int8 form of ``load_torch_model``'s model (``--backend pytorch --precision int8``), or
+        None where the benchmark offers none (the default)."""
+        return None

@@ -25,6 +25,8 @@ def format_summary(results: RunResults) -> str:
             "NOT an official v0.5 list: not valid for submission"
         lines.append(f"  {'int8 calibration':<32}: {calibration.get('list')} ({official}; "
                      f"{calibration.get('images')} images, {calibration.get('method')})")
+    if engine.get("quantization"):
+        lines.append(f"  {'quantization':<32}: {engine['quantization']}")
     perf, check = results.performance, results.verdict
     assert check is not None, "format_summary needs a judged run"
     if perf is not None and perf.loadgen is not None:

@@ -249,7 +249,9 @@ def open_session(cfg: RunConfig) -> Session:
     threads = cfg.threads or max(1, (os.cpu_count() or 1) // cfg.workers)
     task_backend = _task_backend(cfg, bench)
     task = bench.make_task(task_backend, Path(cfg.dataset_path))
-    backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model, cfg.precision, cfg.workers)
+    dynamic_int8 = bench.torch_dynamic_int8() if cfg.precision == "int8" else None
+    backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model, cfg.precision, cfg.workers,
+                           dynamic_int8)
     backend.load(Path(cfg.model) if cfg.model else None, task.io)
     if backend.runs_calibrated_onnx and cfg.model:  # the file's precision must be the one the run reports
         check_model_precision(backend.calibration, Path(cfg.model), cfg.precision, bench.info.name)

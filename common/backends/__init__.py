@@ -16,6 +16,7 @@ from common.errors import UsageError
 
 if TYPE_CHECKING:  # importing the package stays light (the command line's --help reads BACKENDS)
     from common.backends.base import Backend
+    from common.benchmark import DynamicInt8
 
 # name -> "module:class"; the engines themselves are imported only when a backend loads a model
 _CLASSES = {
@@ -48,14 +49,15 @@ def make_backend(
     load_torch_model: Callable[[Path], Any] | None = None,
     precision: str = "fp32",
     workers: int = 1,
+    dynamic_int8: DynamicInt8 | None = None,
 ) -> Backend:
-    """A backend by name; the pytorch backend needs the benchmark's model loader and runs on ``workers``
-    engine threads (one per SUT worker that calls it at once)."""
+    """A backend by name; the pytorch backend needs the benchmark's model loader, runs on ``workers``
+    engine threads (one per SUT worker that calls it at once) and takes int8 from ``dynamic_int8``."""
     cls = backend_class(name)
     if name == "pytorch":
         if load_torch_model is None:
             raise UsageError("--backend pytorch: this benchmark has no pytorch model")
-        return cls(threads, device, load_torch_model, precision, workers)
+        return cls(threads, device, load_torch_model, precision, workers, dynamic_int8)
     return cls(threads, device, precision)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from common.backends.base import Backend, Result, require_file
 from common.backends.engine_threads import EngineThreads
 from common.backends.heap import HeapSettings, keep_freed_memory
-from common.benchmark import ModelIO
+from common.benchmark import DynamicInt8, ModelIO
 from common.errors import UsageError
 
 
@@ -26,14 +26,19 @@ def _flush_denormals() -> None:
 
 
 class PyTorchBackend(Backend):
-    """Runs ``load_module(model_path)`` under inference mode, all of it on ``workers`` engine threads."""
+    """Runs ``load_module(model_path)`` under inference mode, all of it on ``workers`` engine threads.
+
+    ``--precision int8`` runs the benchmark's dynamic int8 form of the model (``dynamic_int8``), where it
+    has one: weights converted at load, activations quantized at run time, so no calibration data.
+    """
 
     name = "pytorch"
 
     def __init__(self, threads: int, device: str, load_module: Callable[[Path], Any], precision: str = "fp32",
-                 workers: int = 1) -> None:
+                 workers: int = 1, dynamic_int8: DynamicInt8 | None = None) -> None:
         super().__init__(threads, device, precision)
         self._load_module = load_module
+        self._dynamic_int8 = dynamic_int8
         self.workers = workers
         self._engine = EngineThreads(workers, "torch-engine", _flush_denormals)
         self.heap: HeapSettings | None = None
@@ -60,7 +65,11 @@ class PyTorchBackend(Backend):
         with contextlib.suppress(RuntimeError):  # it may be set once per process only
             torch.set_num_interop_threads(1)
         self.heap = keep_freed_memory()
-        self.module = self._load_module(model_file).eval().to(self.device)
+        module = self._load_module(model_file).eval()
+        if self.precision == "int8":
+            assert self._dynamic_int8 is not None  # _autocast_dtype refused int8 without it
+            module = self._dynamic_int8.convert(module)
+        self.module = module.to(self.device)
         # Reduced precision: on NCHW tensors torch reorders each convolution's input and output to and from
         # the layout oneDNN's bf16 kernels work in; channels-last tensors go in as they are (figures:
         # bench/PERFORMANCE.md, "channels-last"). fp32 stays as it is.
@@ -88,8 +97,11 @@ class PyTorchBackend(Backend):
         return tensor
 
     def _autocast_dtype(self, torch: Any) -> Any:
-        """None for fp32; bf16 on CPUs that have it, fp16/bf16 on CUDA; anything else is refused."""
+        """None for fp32 and dynamic int8; bf16 on CPUs that have it, fp16/bf16 on CUDA; anything else is refused."""
         if self.precision == "fp32":
+            return None
+        if self.precision == "int8":
+            self._check_int8()
             return None
         if self.precision == "bf16" and self.device == "cpu":
             if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
@@ -97,9 +109,16 @@ class PyTorchBackend(Backend):
             return torch.bfloat16
         if self.precision in ("bf16", "fp16") and self.device == "cuda":
             return torch.bfloat16 if self.precision == "bf16" else torch.float16
-        raise UsageError(f"--precision {self.precision}: pytorch offers fp32 and bf16 on the cpu, fp16 and bf16 on cuda"
-                         + (" (int8 needs a calibrated quantized model, which this project does not ship)"
-                            if self.precision == "int8" else ""))
+        raise UsageError(f"--precision {self.precision}: pytorch offers fp32 and bf16 on the cpu, fp16 and bf16 on "
+                         "cuda")
+
+    def _check_int8(self) -> None:
+        if self._dynamic_int8 is None:
+            raise UsageError("--precision int8: this benchmark's pytorch model has no dynamic int8 form; int8 for "
+                             "the image models runs on onnxruntime with a model that 'mlperf-ref calibrate' writes")
+        if self.device != "cpu":
+            raise UsageError(f"--precision int8: dynamic int8 runs on torch's CPU kernels; use --device cpu, not "
+                             f"{self.device}")
 
     def describe(self) -> dict[str, Any]:
         import torch
@@ -107,4 +126,6 @@ class PyTorchBackend(Backend):
         facts = super().describe()
         facts.update(engine=f"torch {torch.__version__}", interop_threads=torch.get_num_interop_threads(),
                      engine_threads=self.workers, heap=dataclasses.asdict(self.heap) if self.heap else None)
+        if self.precision == "int8" and self._dynamic_int8 is not None:
+            facts["quantization"] = self._dynamic_int8.description
         return facts

@@ -15,6 +15,7 @@ from common.benchmark import (
     BenchmarkInfo,
     Dataset,
     DatasetOptions,
+    DynamicInt8,
     QualityTarget,
     Task,
 )
@@ -22,6 +23,7 @@ from common.errors import UsageError
 from translation.gnmt.checkpoint import load_model, random_variables, write_tf_checkpoint
 from translation.gnmt.dataset import REFERENCE, TARGET_VOCAB, GNMTTask, WMTDataset, read_lines, require
 from translation.gnmt.model import GNMTConfig
+from translation.gnmt.quantize import DESCRIPTION, to_dynamic_int8
 from translation.gnmt.samples import sample_text, write_samples
 from translation.gnmt.vocab import Vocabulary, remove_bpe
 
@@ -55,6 +57,9 @@ class GNMTBenchmark(Benchmark):
 
     def load_torch_model(self, model_path: Path) -> torch.nn.Module:
         return load_model(Path(model_path))
+
+    def torch_dynamic_int8(self) -> DynamicInt8:
+        return DynamicInt8(to_dynamic_int8, DESCRIPTION)
 
     def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
         references = read_lines(require(Path(dataset_path), REFERENCE))

@@ -10,6 +10,7 @@ layout is TF's own (the LSTM kernels with their i, j, f, o gate order), so loadi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -66,13 +67,28 @@ class LSTMCell(nn.Module):
         return self._update(gates, c)
 
     def _update(self, gates: torch.Tensor, c: torch.Tensor) -> LSTMState:
-        i, j, f, o = gates.chunk(4, dim=1)
-        new_c = c * torch.sigmoid(f + self.forget_bias) + torch.sigmoid(i) * torch.tanh(j)
-        new_h = torch.tanh(new_c) * torch.sigmoid(o)
-        return new_c, new_h
+        return lstm_update(gates, c, self.forget_bias)
 
 
-def run_layer(cell: LSTMCell, inputs: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, LSTMState]:
+def lstm_update(gates: torch.Tensor, c: torch.Tensor, forget_bias: float) -> LSTMState:
+    """The new (c, h) from the gates [N, 4 x units] in TF's i, j, f, o order."""
+    i, j, f, o = gates.chunk(4, dim=1)
+    new_c = c * torch.sigmoid(f + forget_bias) + torch.sigmoid(i) * torch.tanh(j)
+    new_h = torch.tanh(new_c) * torch.sigmoid(o)
+    return new_c, new_h
+
+
+class RecurrentCell(Protocol):
+    """What ``run_layer`` needs of a cell: the fp32 ``LSTMCell`` and its int8 form (quantize.py) alike."""
+
+    units: int
+
+    def gates_from_input(self, inputs: torch.Tensor) -> torch.Tensor: ...
+
+    def step(self, input_gates: torch.Tensor, state: LSTMState) -> LSTMState: ...
+
+
+def run_layer(cell: RecurrentCell, inputs: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, LSTMState]:
     """``tf.nn.dynamic_rnn`` over [N, T, I] inputs: outputs are zero and the state is kept past each length."""
     n, steps, _ = inputs.shape
     input_gates = cell.gates_from_input(inputs)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from common.backends import make_backend
-from common.benchmark import ModelIO
+from common.benchmark import DynamicInt8, ModelIO
 from common.errors import UsageError
 
 IO = ModelIO(inputs=("images:0",), outputs=("logits:0",), layout="NCHW")
@@ -157,3 +157,45 @@ def test_pytorch_loads_and_predicts_on_its_own_engine_thread(tmp_path: Path, bat
     assert facts["engine_threads"] == 1
     if platform.libc_ver()[0] == "glibc":
         assert facts["heap"] == {"mmap_threshold": 32 * 2**20, "trim_threshold": 256 * 2**20}
+
+
+def test_pytorch_int8_needs_the_benchmarks_dynamic_form(tmp_path: Path) -> None:
+    (tmp_path / "m.pt").write_bytes(b"")
+    backend = make_backend("pytorch", threads=1, load_torch_model=lambda p: SmallNet(), precision="int8")
+    with pytest.raises(UsageError, match="--precision int8: this benchmark's pytorch model has no dynamic int8 form; "
+                                         "int8 for the image models runs on onnxruntime with a model that "
+                                         "'mlperf-ref calibrate' writes"):
+        backend.load(tmp_path / "m.pt", IO)
+
+
+class Doubled(torch.nn.Module):
+    """A stand-in conversion whose effect shows in the outputs."""
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 2 * self.net(x)
+
+
+def test_pytorch_int8_runs_the_converted_model_and_says_how(tmp_path: Path, batch) -> None:
+    torch.manual_seed(0)
+    net = SmallNet()
+    (tmp_path / "m.pt").write_bytes(b"")
+    fp32 = make_backend("pytorch", threads=1, load_torch_model=lambda p: net)
+    fp32.load(tmp_path / "m.pt", IO)
+    converted_on: list[str] = []
+
+    def convert(module: torch.nn.Module) -> torch.nn.Module:
+        converted_on.append(threading.current_thread().name)
+        return Doubled(module)
+
+    int8 = make_backend("pytorch", threads=1, load_torch_model=lambda p: net, precision="int8",
+                        dynamic_int8=DynamicInt8(convert, "weights int8, activations at run time"))
+    int8.load(tmp_path / "m.pt", IO)
+    np.testing.assert_allclose(int8.predict(batch)[0], 2 * fp32.predict(batch)[0], rtol=1e-6)
+    assert len(converted_on) == 1 and converted_on[0].startswith("torch-engine")
+    assert int8.describe()["quantization"] == "weights int8, activations at run time"
+    assert int8.describe()["precision"] == "int8"
+    assert "quantization" not in fp32.describe()

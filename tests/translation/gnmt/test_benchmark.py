@@ -15,6 +15,7 @@ from common.runner import RunConfig, run_benchmark
 from translation.gnmt.benchmark import GNMTBenchmark
 from translation.gnmt.checkpoint import load_model
 from translation.gnmt.dataset import REFERENCE, WMTDataset, read_lines
+from translation.gnmt.quantize import DESCRIPTION, to_dynamic_int8
 from translation.gnmt.vocab import remove_bpe
 
 
@@ -108,3 +109,26 @@ def test_null_backend_runs_without_a_model(tmp_path: Path, wmt16: Path) -> None:
     cfg = RunConfig(benchmark="gnmt", backend="null", scenario="Offline", mode="performance",
                     dataset_path=wmt16, output=tmp_path, quick=True, cache_dir=tmp_path / "cache", progress=False)
     assert run_benchmark(cfg).performance.loadgen.valid
+
+
+def test_int8_run_answers_the_int8_models_translations(tmp_path: Path, wmt16: Path, small_checkpoint: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """--precision int8: the dynamic int8 model translates, results.json and the summary say how."""
+    cfg = RunConfig(benchmark="gnmt", backend="pytorch", scenario="SingleStream", mode="both", precision="int8",
+                    model=small_checkpoint, dataset_path=wmt16, output=tmp_path, quick=True, count=E2E_COUNT,
+                    threads=2, cache_dir=tmp_path / "cache", progress=False)
+    result = run_benchmark(cfg).to_dict()
+    assert result["precision"] == "int8" and result["engine"]["precision"] == "int8"
+    assert result["engine"]["quantization"] == DESCRIPTION
+    assert f"quantization                    : {DESCRIPTION}" in capsys.readouterr().out
+    assert result["performance"]["loadgen"]["metric_value"] > 0
+    model = to_dynamic_int8(load_model(small_checkpoint))
+    task = GNMTBenchmark().make_task("pytorch", wmt16)
+    expected = []
+    with torch.inference_mode():  # SingleStream: one sentence a query (an int8 batch shares activation ranges)
+        for sample in WMTDataset(wmt16, "accuracy").load(range(E2E_COUNT)):
+            feeds = task.collate([sample])
+            ids, lengths = model(torch.from_numpy(feeds["source"]), torch.from_numpy(feeds["source_length"]))
+            expected += task.postprocess([ids.numpy(), lengths.numpy()], [0])
+    payloads = read_accuracy_log(Path(result["accuracy"]["log_dir"]) / "mlperf_log_accuracy.json")
+    assert [payloads[i] for i in range(E2E_COUNT)] == expected and any(expected)
