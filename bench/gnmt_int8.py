@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """GNMT fp32 against dynamic int8 on the CPU: speed at batch 1 and 64, and how far the translations move.
 
 Two models: the project's export (``mlperf-ref export-model gnmt``: 128 units, the sample vocabulary) and
@@ -15,34 +14,30 @@ Random weights and synthetic sentences: speed figures, and an agreement of int8 
 a BLEU against references. Two fp32 probes calibrate that agreement: the weights times (1 + 0.001 N(0, 1)),
 and the weights rounded to int8 but computed in fp32 (what int8 costs without its activation rounding).
 
-Usage: python bench/gnmt_int8.py --model M/translate.ckpt --samples S/wmt16 --output DIR
+Usage: python bench/run.py gnmt-int8 --model M/translate.ckpt --samples S/wmt16 --output DIR
            [--threads 2] [--repeats 3] [--full-sentences 8] [--no-full-size]
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import os
 import statistics
-import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/gnmt_int8.py` from anywhere
+import sacrebleu
+import torch
+from torch import nn
 
-import sacrebleu  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from translation.gnmt.checkpoint import load_model, load_variables, random_variables  # noqa: E402
-from translation.gnmt.dataset import TARGET_VOCAB, GNMTTask, WMTDataset  # noqa: E402
-from translation.gnmt.model import GNMT, GNMTConfig, LSTMCell  # noqa: E402
-from translation.gnmt.quantize import WEIGHT_LEVELS, to_dynamic_int8  # noqa: E402
-from translation.gnmt.vocab import Vocabulary, translation_text  # noqa: E402
+from bench.options import GnmtInt8Options
+from translation.gnmt.checkpoint import load_model, load_variables, random_variables
+from translation.gnmt.dataset import TARGET_VOCAB, GNMTTask, WMTDataset
+from translation.gnmt.model import GNMT, GNMTConfig, LSTMCell
+from translation.gnmt.quantize import WEIGHT_LEVELS, to_dynamic_int8
+from translation.gnmt.vocab import Vocabulary, translation_text
 
 FULL_VOCABULARY = 36549  # the official checkpoint's source and target vocabularies
 BIG_BATCH = 64
@@ -160,7 +155,7 @@ def time_steps(models: dict[str, nn.Module], rows: int, calls: int, repeats: int
     return timed
 
 
-def measure(label: str, model: GNMT, task: GNMTTask, sentences: Sequence, args: argparse.Namespace,
+def measure(label: str, model: GNMT, task: GNMTTask, sentences: Sequence, args: GnmtInt8Options,
             words: Callable[[list[int]], str], batch1_count: int) -> dict:
     models = variants(model)
     found: dict = {"config": {"units": model.config.num_units, "vocabulary": model.config.tgt_vocab_size,
@@ -203,16 +198,8 @@ def _report(label: str, what: str, timed: dict) -> None:
     print(f"[{label}] {what}: " + ", ".join(parts) + f"  load {os.getloadavg()[0]:.2f}", flush=True)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", type=Path, required=True, help="the export's translate.ckpt")
-    parser.add_argument("--samples", type=Path, required=True, help="the sample set's wmt16 folder")
-    parser.add_argument("--output", type=Path, required=True)
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--full-sentences", type=int, default=8, help="sentences of the full size at batch 1")
-    parser.add_argument("--no-full-size", action="store_true", help="skip the 1024-unit model")
-    args = parser.parse_args(argv)
+def report_gnmt_int8(args: GnmtInt8Options, command: str) -> int:
+    """Measure both models and write OUTPUT/gnmt_int8.json."""
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     torch.set_flush_denormal(True)  # as the pytorch backend's engine threads do
@@ -221,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     vocabulary = Vocabulary.from_file(args.samples / TARGET_VOCAB)
     task = GNMTTask(vocabulary)
     results: dict = {"threads": args.threads, "torch": torch.__version__, "repeats": args.repeats,
-                     "load_average_before": os.getloadavg(), "command": " ".join(sys.argv)}
+                     "load_average_before": os.getloadavg(), "command": command}
     small = load_model(args.model)
     results["export"] = measure("export", small, task, sentences, args,
                                 lambda ids: translation_text(ids, vocabulary), len(sentences))
@@ -235,6 +222,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     (args.output / "gnmt_int8.json").write_text(json.dumps(results, indent=1))
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

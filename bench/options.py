@@ -90,6 +90,19 @@ class OverheadOptions:
     batch_timeout_ms: float = 2.0
 
 
+@dataclass(frozen=True)
+class GnmtInt8Options:
+    """GNMT fp32 against dynamic int8 (``python bench/run.py gnmt-int8``)."""
+
+    model: Path = Path("models/gnmt/translate.ckpt")  # the export's checkpoint
+    samples: Path = Path("samples/wmt16")  # the sample set's wmt16 folder
+    output: Path = Path("output/bench/gnmt-int8")
+    threads: int = os.cpu_count() or 1
+    repeats: int = 3
+    full_sentences: int = 8  # sentences of the official-size model at batch 1
+    no_full_size: bool = False  # skip the 1024-unit model
+
+
 def _number(kind: type, zero: bool = False) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
@@ -191,9 +204,31 @@ def _overhead_parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse(argv: Sequence[str]) -> TableOptions | OverheadOptions:
-    """The options of ``bench/run.py ARGV``: the table's, or with ``overhead`` first the overhead table's."""
+def _gnmt_int8_parser() -> argparse.ArgumentParser:
+    d = GnmtInt8Options()
+    p = _Parser(prog="bench/run.py gnmt-int8", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                description="GNMT fp32 against dynamic int8 on the CPU: speed at batch 1 and 64, and how far "
+                            "the translations move (bench/gnmt_int8.py).")
+    p.add_argument("--model", type=Path, required=True, help="the export's translate.ckpt")
+    p.add_argument("--samples", type=Path, required=True, help="the sample set's wmt16 folder")
+    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--threads", type=_number(int), default=d.threads)
+    p.add_argument("--repeats", type=_number(int), default=d.repeats)
+    p.add_argument("--full-sentences", type=_number(int), default=d.full_sentences,
+                   help="sentences of the full size at batch 1")
+    p.add_argument("--no-full-size", action="store_true", help="skip the 1024-unit model")
+    return p
+
+
+Options = TableOptions | OverheadOptions | GnmtInt8Options
+
+
+def parse(argv: Sequence[str]) -> Options:
+    """The options of ``bench/run.py ARGV``: the table's, or the overhead table's (``overhead`` first), or
+    the GNMT int8 comparison's (``gnmt-int8`` first)."""
     argv = list(argv)
+    if argv[:1] == ["gnmt-int8"]:
+        return GnmtInt8Options(**vars(_gnmt_int8_parser().parse_args(argv[1:])))
     if argv[:1] == ["overhead"]:
         a = _overhead_parser().parse_args(argv[1:])
         return OverheadOptions(

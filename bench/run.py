@@ -11,6 +11,7 @@ LoadGen runs are short (a user.conf per scenario, see --seconds): measurements, 
 
 Usage: python bench/run.py [--output DIR] [--only ROW ...] [--long]
        python bench/run.py overhead --output DIR [...]   (the harness against a minimal inline SUT)
+       python bench/run.py gnmt-int8 --model CKPT --samples WMT16 --output DIR [...]   (GNMT fp32 vs int8)
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/run.py` from anywhere
 
 from bench import goals  # noqa: E402
-from bench.options import OverheadOptions, TableOptions, parse  # noqa: E402
+from bench.options import GnmtInt8Options, OverheadOptions, TableOptions, parse  # noqa: E402
 from bench.rows import Row, compared  # noqa: E402
 from bench.table import format_table, machine  # noqa: E402
 from common.atomic import atomic_write_text  # noqa: E402
@@ -227,6 +228,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench.harness_overhead import report_overhead
 
         return report_overhead(opts)
+    if isinstance(opts, GnmtInt8Options):
+        from bench.gnmt_int8 import report_gnmt_int8
+
+        return report_gnmt_int8(opts, " ".join(["python", "bench/run.py", *argv]))
     return table(opts, " ".join(["python", "bench/run.py", *argv]))
 
 

@@ -112,7 +112,7 @@ def test_int8_translations_stay_close_to_fp32_on_the_sample_data(small_checkpoin
     at least 10 of them identical (measured: 97.5 and 23 with 8-bit activations, 95.6 and 15 with 7-bit).
 
     Random weights give near-flat logits, so beams turn on small margins: a worst case for any rounding
-    (the weight noise of bench/gnmt_int8.py moves translations too). No bound here carries over to the
+    (the weight noise of `bench/run.py gnmt-int8` moves translations too). No bound here carries over to the
     official model: its BLEU in int8 is for the accuracy run to show.
     """
     task = GNMTTask(Vocabulary.from_file(wmt16 / "vocab.bpe.32000.de"))
