@@ -4,6 +4,7 @@ TestSettings by the harness (LoadGen's FromConfig is never called: see apply_con
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import mlperf_loadgen as lg
@@ -116,6 +117,13 @@ def _check_values(values: dict[str, Value], source: str) -> None:
                          f"must be at most 1")
 
 
+@cache
+def _v05_values(model: str, scenario: str) -> dict[str, Value]:
+    """mlperf.conf's keys for a model and scenario, read once per process (the user's conf is read each
+    time: it may change between runs)."""
+    return conf_values(MLPERF_CONF, model, scenario, "v0.5 conf")
+
+
 def apply_conf(settings: lg.TestSettings, values: dict[str, Value], scenario: str) -> None:
     """Set the fields that ``values`` (from :func:`conf_values`) name, as FromConfig would."""
     for key, value in values.items():
@@ -139,7 +147,7 @@ def build_settings(
     if scenario not in SCENARIOS:
         raise UsageError(f"--scenario {scenario}: choose one of {', '.join(SCENARIOS)}")
     settings = lg.TestSettings()
-    apply_conf(settings, conf_values(MLPERF_CONF, model, scenario, "v0.5 conf"), scenario)
+    apply_conf(settings, _v05_values(model, scenario), scenario)
     if user_conf is not None:
         if not Path(user_conf).is_file():
             raise UsageError(f"--user-conf {user_conf}: no such file")
