@@ -15,6 +15,7 @@ from common.backends import BACKENDS
 from common.choices import CALIBRATION_METHODS, PRECISIONS
 from common.choices import SCENARIO_NAMES as SCENARIOS
 from common.errors import Interrupted, RunError, UsageError
+from common.peak_options import MAX_TRIALS, TRIAL_SECONDS, SearchOptions, check_request
 from common.registry import benchmark_names, get_benchmark
 
 
@@ -71,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--cache-dir", type=Path, help="preprocessing cache (default ~/.cache/mlperf-ref)")
     run.add_argument("--find-samples-per-query", action="store_true",
                      help="MultiStream: search the most samples per query that meet the latency bound")
+    run.add_argument("--find-peak-qps", action="store_true",
+                     help="Server: search the highest target QPS that LoadGen calls VALID at the bound (short "
+                          "trials, then one full-length run); Offline: measure samples/s, set the expected QPS")
+    run.add_argument("--max-trials", type=int, help="--find-peak-qps: most LoadGen runs in all (default 10)")
+    run.add_argument("--trial-seconds", type=float, help="--find-peak-qps: length of a short trial (default 10)")
     run.set_defaults(mode="performance")
 
     calibrate = sub.add_parser(
@@ -110,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    peak = _peak_options(args)
     from common.runner import RunConfig, run_benchmark  # noqa: I001 - heavy imports only when running
     from common.verdict import exit_code
 
@@ -123,6 +130,10 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         samples_per_query=args.samples_per_query, batch_timeout_ms=args.batch_timeout_ms,
         cache_dir=args.cache_dir, fail_fast=True, command_line=["mlperf-ref", *argv],
     )
+    if peak is not None:
+        from common.server_search import find_peak_qps
+
+        return 0 if find_peak_qps(cfg, peak)["confirmed"] else 1
     if args.find_samples_per_query:
         from common.multistream_search import find_samples_per_query
 
@@ -130,6 +141,18 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             raise UsageError("--find-samples-per-query needs --scenario MultiStream and performance mode")
         return 0 if find_samples_per_query(cfg)["samples_per_query"] > 0 else 1
     return exit_code(run_benchmark(cfg))
+
+
+def _peak_options(args: argparse.Namespace) -> SearchOptions | None:
+    """--find-peak-qps's options, checked before anything heavy loads (None: no search asked for)."""
+    if not args.find_peak_qps:
+        if args.max_trials is not None or args.trial_seconds is not None:
+            raise UsageError("--max-trials and --trial-seconds go with --find-peak-qps")
+        return None
+    options = SearchOptions(max_trials=MAX_TRIALS if args.max_trials is None else args.max_trials,
+                            trial_seconds=TRIAL_SECONDS if args.trial_seconds is None else args.trial_seconds)
+    check_request(args.scenario, args.mode, options)
+    return options
 
 
 def _calibrate(args: argparse.Namespace) -> int:

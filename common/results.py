@@ -186,6 +186,7 @@ class RunResults:
     started: str
     accuracy: PhaseResult | None = None
     performance: PhaseResult | None = None
+    search: dict[str, Any] | None = None  # the search that chose this run's settings (--find-peak-qps)
     verdict: Verdict | None = None
     results_file: str | None = None
     plot: str | None = None
@@ -210,8 +211,8 @@ class RunResults:
         found: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if name in PHASES and value is None:
-                continue  # a phase that did not run has no key
+            if (name in PHASES or name == "search") and value is None:
+                continue  # a phase that did not run, a run that was not searched: no key
             if name in CLOSING and self.verdict is None:
                 continue  # not judged yet
             found[name] = value.to_dict() if hasattr(value, "to_dict") else value

@@ -80,6 +80,8 @@ class PhaseOptions:
     target_qps: float | None = None
     samples_per_query: int | None = None
     user_conf: Path | None = None
+    min_duration_ms: int | None = None  # a shorter run than the conf's (the Server search's trials)
+    min_query_count: int | None = None
 
     @classmethod
     def of(cls, cfg: RunConfig) -> PhaseOptions:
@@ -174,7 +176,8 @@ class Session:
     def settings(self, phase: str, options: PhaseOptions, dataset_size: int) -> lg.TestSettings:
         """LoadGen's settings of one phase: the v0.5 rules, the user's conf, the options, quick counts."""
         cfg, info = self.cfg, self.bench.info
-        overrides = Overrides(target_qps=options.target_qps, samples_per_query=options.samples_per_query)
+        overrides = Overrides(target_qps=options.target_qps, samples_per_query=options.samples_per_query,
+                              min_duration_ms=options.min_duration_ms, min_query_count=options.min_query_count)
         settings = build_settings(info.name, cfg.scenario, phase, options.user_conf, overrides, cfg.quick)
         requested = settings.performance_sample_count_override or info.performance_sample_count
         settings.performance_sample_count_override = min(requested, dataset_size)
@@ -187,13 +190,18 @@ class Session:
             settings.max_query_count = 0 if cfg.scenario == "Offline" else queries
         return settings
 
+    def warm(self, dataset: Dataset) -> float:
+        """Warm the backend up on the dataset's first sample (once); the seconds a batch of it takes."""
+        if self.sample_seconds is None:
+            self.sample_seconds = _warm_up(self.task, self.backend, dataset.load([0]))
+        return self.sample_seconds
+
     def run_phase(self, phase: str, options: PhaseOptions | None = None) -> PhaseResult:
         """One LoadGen test (accuracy or performance) with ``options`` (default: the configuration's)."""
         options = options or PhaseOptions.of(self.cfg)
         options.validate()
         dataset = self.open_dataset(phase)
-        if self.sample_seconds is None:
-            self.sample_seconds = _warm_up(self.task, self.backend, dataset.load([0]))
+        self.warm(dataset)
         settings = self.settings(phase, options, len(dataset))
         outdir = Path(options.output) / phase
         sut_options = SutOptions(self.cfg.scenario, options.max_batchsize, self.cfg.workers,
@@ -262,12 +270,17 @@ def run_benchmark(cfg: RunConfig) -> RunResults:
     """Run one benchmark as configured; write the logs, results.json and print the human summary."""
     with held(Path(cfg.output)):  # checked and held before the model loads
         session = open_session(cfg)
-        _clear_previous(Path(cfg.output))
-        results = _describe(session)
+        results = start_results(session)
         for phase in ["accuracy", "performance"] if cfg.mode == "both" else [cfg.mode]:
             setattr(results, phase, session.run_phase(phase))
         finish(results, Path(cfg.output), session.backend.runs_model)
     return results
+
+
+def start_results(session: Session) -> RunResults:
+    """Clear an earlier run's results from the output folder; the part of this run's known before LoadGen."""
+    _clear_previous(Path(session.cfg.output))
+    return _describe(session)
 
 
 def _clear_previous(output: Path) -> None:

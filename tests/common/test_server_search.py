@@ -1,0 +1,154 @@
+"""--find-peak-qps end to end on the real LoadGen: a simulated device of known service time, the trial cap,
+the record and plot, Offline's expected QPS, and the command line's refusals."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import common.runner as runner
+from common.backends.base import Backend
+from common.benchmark import ModelIO
+from common.cli import main
+from common.peak_options import SearchOptions
+from common.runner import RunConfig
+from common.server_search import find_peak_qps
+
+SERVICE_S = 0.010  # the simulated device serves one sample in 10 ms: at most 100 samples/s
+PEAK_QPS = 1 / SERVICE_S
+
+
+class DeviceBackend(Backend):
+    """One simulated device that serves each sample in SERVICE_S, one sample after another, whichever
+    worker asks: its capacity is exactly 1 / SERVICE_S, and with two workers the harness's own time per
+    sample overlaps the device's (as a host feeding a GPU) instead of adding to it."""
+
+    name = "onnxruntime"
+
+    def __init__(self) -> None:
+        super().__init__(threads=1)
+        self.lock = threading.Lock()
+        self.free_at = 0.0
+        self.samples = 0
+
+    def load(self, model_path: Path | None, io: ModelIO) -> None:
+        self.io = io
+
+    def predict(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        count = len(feeds["x"])
+        with self.lock:
+            self.samples += count
+            self.free_at = max(time.monotonic(), self.free_at) + SERVICE_S * count
+            done = self.free_at
+        time.sleep(max(0.0, done - time.monotonic()))
+        return [feeds["x"]]
+
+
+@pytest.fixture
+def device(synthetic, monkeypatch: pytest.MonkeyPatch) -> DeviceBackend:
+    backend = DeviceBackend()
+    monkeypatch.setattr(runner, "make_backend", lambda *a, **k: backend)
+    return backend
+
+
+def _conf(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "user.conf"
+    path.write_text(text)
+    return path
+
+
+def test_server_peak_is_the_device_rate_within_ten_percent(device, tmp_path: Path, capsys) -> None:
+    """A 90th-percentile bound of 400 ms (20 service times) is met up to close to the device's 50 samples/s
+    and missed well before 10% over it (a backlog of 10% of the queries in 4 s is 0.4 s); the search
+    finds the edge in its 8 runs and confirms it in a full-length run LoadGen calls VALID."""
+    user = _conf(tmp_path, "*.Server.target_latency = 400\n*.Server.target_latency_percentile = 90\n"
+                           "*.Server.min_duration = 5000\n*.Server.min_query_count = 300\n")
+    out = tmp_path / "search"
+    outcome = find_peak_qps(
+        RunConfig("resnet50", "onnxruntime", "Server", dataset_path=tmp_path, output=out, user_conf=user,
+                  workers=2),
+        SearchOptions(max_trials=8, trial_seconds=4, precision=0.05))
+    printed = capsys.readouterr().out
+    assert outcome["confirmed"] is True, printed
+    assert abs(outcome["target_qps"] - PEAK_QPS) <= 0.1 * PEAK_QPS, printed
+    assert outcome["runs"] <= 8 and len(outcome["trials"]) == outcome["runs"]
+    final = outcome["trials"][-1]
+    assert final["kind"] == "full" and final["loadgen_valid"] is True and final["target_qps"] == outcome["target_qps"]
+    assert all(t["percentile"] == "p90" and t["bound_ms"] == 400 for t in outcome["trials"])
+    # each short trial's verdict is its latency against the bound, as LoadGen measured it
+    for trial in outcome["trials"]:
+        assert trial["meets_bound"] == (trial["latency_ms"] <= 400)
+        assert trial["achieved_qps"] > 0
+    short = [t for t in outcome["trials"] if t["kind"] == "short"]
+    assert max(t["target_qps"] for t in short if t["meets_bound"]) == outcome["target_qps"]
+    saved = json.loads((out / "server_search.json").read_text())
+    assert saved == json.loads(json.dumps(outcome))
+    assert (out / "server_search.png").stat().st_size > 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["search"]["target_qps"] == outcome["target_qps"] and results["search"]["confirmed"] is True
+    assert results["performance"]["log_dir"] == str(out / "performance")
+    assert results["performance"]["loadgen"]["valid"] is True
+    for trial in short:
+        assert (Path(trial["log_dir"]) / "mlperf_log_summary.txt").is_file()
+    assert f"[{outcome['runs']}/8] full-length run at" in printed
+    assert "result: peak target QPS" in printed
+
+
+def test_the_trial_cap_holds_and_nothing_met_is_no_result(device, tmp_path: Path, capsys) -> None:
+    """A bound no run can meet (10 ms < one 20 ms service): the search halves from its start until the
+    cap, runs no full-length run and says there is no result."""
+    user = _conf(tmp_path, "*.Server.target_latency = 10\n")
+    out = tmp_path / "search"
+    outcome = find_peak_qps(
+        RunConfig("resnet50", "onnxruntime", "Server", dataset_path=tmp_path, output=out, user_conf=user,
+                  target_qps=40),
+        SearchOptions(max_trials=3, trial_seconds=0.5))
+    assert [t["target_qps"] for t in outcome["trials"]] == [40, 20]  # the last run is kept for the full one
+    assert all(t["kind"] == "short" and t["meets_bound"] is False for t in outcome["trials"])
+    assert outcome["confirmed"] is False and outcome["target_qps"] is None and outcome["results_file"] is None
+    assert not (out / "results.json").exists()
+    assert json.loads((out / "server_search.json").read_text())["runs"] == 2
+    assert "result: none" in capsys.readouterr().out
+
+
+def test_offline_expects_ten_percent_more_than_it_measured(device, tmp_path: Path) -> None:
+    """Offline: one short trial measures the device (50 samples/s); the full run expects 10% more and
+    lasts at least its min_duration, so LoadGen calls it VALID."""
+    user = _conf(tmp_path, "*.Offline.min_duration = 2000\n*.Offline.min_query_count = 1\n")
+    out = tmp_path / "offline"
+    outcome = find_peak_qps(
+        RunConfig("resnet50", "onnxruntime", "Offline", dataset_path=tmp_path, output=out, user_conf=user,
+                  max_batchsize=8),
+        SearchOptions(max_trials=3, trial_seconds=1))
+    first, final = outcome["trials"][0], outcome["trials"][-1]
+    assert first["kind"] == "short" and abs(first["achieved_qps"] - PEAK_QPS) <= 0.1 * PEAK_QPS
+    assert final["kind"] == "full" and final["loadgen_valid"] is True
+    assert outcome["confirmed"] is True and outcome["target_qps"] == pytest.approx(1.1 * first["achieved_qps"],
+                                                                                   rel=1e-3)
+    assert outcome["bound_ms"] is None and (out / "offline_search.json").is_file()
+    assert json.loads((out / "results.json").read_text())["search"]["confirmed"] is True
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scenario", "SingleStream"], "--find-peak-qps needs --scenario Server or Offline in performance mode"),
+    (["--scenario", "Server", "--accuracy"], "(got --scenario Server, accuracy mode)"),
+    (["--scenario", "Server", "--both"], "(got --scenario Server, both mode)"),
+    (["--scenario", "Server", "--max-trials", "1"], "--max-trials 1: must be at least 2"),
+    (["--scenario", "Server", "--trial-seconds", "0"], "--trial-seconds 0: must be above 0"),
+])
+def test_bad_requests_are_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path, capsys) -> None:
+    code = main(["run", "resnet50", "--backend", "null", "--dataset-path", str(tmp_path), "--output",
+                 str(tmp_path / "out"), "--find-peak-qps", *args])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error: ") and message in err
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_trial_options_without_the_search_are_refused(tmp_path: Path, capsys) -> None:
+    code = main(["run", "resnet50", "--backend", "null", "--dataset-path", str(tmp_path), "--max-trials", "3"])
+    assert code == 2 and capsys.readouterr().err == "error: --max-trials and --trial-seconds go with --find-peak-qps\n"
