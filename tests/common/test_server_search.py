@@ -87,7 +87,13 @@ def test_server_peak_is_the_device_rate_within_ten_percent(device, tmp_path: Pat
         assert trial["meets_bound"] == (trial["latency_ms"] <= 400)
         assert trial["achieved_qps"] > 0
     short = [t for t in outcome["trials"] if t["kind"] == "short"]
-    assert max(t["target_qps"] for t in short if t["meets_bound"]) == outcome["target_qps"]
+    # the full runs start at the highest short trial that met the bound, each INVALID one 5% lower than the last
+    full = [t for t in outcome["trials"] if t["kind"] == "full"]
+    edge = max(t["target_qps"] for t in short if t["meets_bound"])
+    assert outcome["target_qps"] == pytest.approx(edge * 0.95 ** (len(full) - 1), rel=1e-4)
+    for invalid in full[:-1]:
+        assert invalid["loadgen_valid"] is False and invalid["meets_bound"] is False
+        assert (Path(invalid["log_dir"]) / "mlperf_log_detail.txt").is_file()
     saved = json.loads((out / "server_search.json").read_text())
     assert saved == json.loads(json.dumps(outcome))
     assert (out / "server_search.png").stat().st_size > 0
@@ -112,6 +118,27 @@ def test_the_trial_cap_holds_and_nothing_met_is_no_result(device, tmp_path: Path
     assert not (out / "results.json").exists()
     assert json.loads((out / "server_search.json").read_text())["runs"] == 2
     assert "result: none" in capsys.readouterr().out
+
+
+def test_an_invalid_full_run_steps_down_within_the_budget(device, tmp_path: Path) -> None:
+    """30% over the device's rate, queries pile up 0.3 s of work a second: a 0.5 s trial stays under the
+    400 ms bound, a 2 s full run does not. Both full runs the budget of 5 leaves are INVALID, the second 5%
+    lower; the first one's logs move beside the trials, the last stay in the output folder."""
+    conf = ("*.Server.target_latency = 400\n*.Server.target_latency_percentile = 90\n"
+            "*.Server.min_duration = 2000\n*.Server.min_query_count = 1\n")
+    outcome, out = _search(tmp_path, "Server", conf, SearchOptions(max_trials=5, trial_seconds=0.5),
+                           target_qps=1.3 * PEAK_QPS, workers=2)
+    short = [t for t in outcome["trials"] if t["kind"] == "short"]
+    first, second = (t for t in outcome["trials"] if t["kind"] == "full")
+    assert len(short) == 3 and short[0]["target_qps"] == 130 and short[0]["meets_bound"] is True
+    assert first["target_qps"] == max(t["target_qps"] for t in short if t["meets_bound"])
+    assert second["target_qps"] == pytest.approx(0.95 * first["target_qps"], rel=1e-4)
+    assert first["loadgen_valid"] is second["loadgen_valid"] is False and outcome["confirmed"] is False
+    assert Path(first["log_dir"]) == out / "peak_search_trials" / f"04_qps_{first['target_qps']:.4g}" / "performance"
+    assert (Path(first["log_dir"]) / "mlperf_log_summary.txt").is_file()
+    assert second["log_dir"] == str(out / "performance")
+    results = json.loads((out / "results.json").read_text())  # the last full run, INVALID, as a normal run
+    assert results["performance"]["loadgen"]["valid"] is False and results["search"]["confirmed"] is False
 
 
 def test_offline_expects_ten_percent_more_than_it_measured(device, tmp_path: Path) -> None:
