@@ -7,7 +7,8 @@ on the bound (its percentile latency, as LoadGen measured it, against the scenar
 is INVALID by its length alone (LoadGen's early stopping wants some 460 queries at the 99th percentile),
 so LoadGen's verdict of a trial is recorded, not used. The highest target that met the bound then runs
 once at full length with the conf's settings; that run is the result when LoadGen calls it VALID. One
-INVALID for its latency steps the target down 5% and runs again (the short trials leave two runs of the
+INVALID (its latency, or early stopping, which wants more queries the more of them miss the bound) steps
+the target down 5% and runs again (the short trials leave two runs of the
 budget for this where it has five or more). Every LoadGen run, short or full, counts against
 ``max_trials``: the search ends when they are spent, whatever the system does.
 
@@ -36,7 +37,7 @@ from common.results import PhaseResult
 from common.runner import RunConfig, Session, finish, open_session, start_results
 from common.search import find_edge, save_search
 
-STEP_DOWN = 0.95  # a full-length run INVALID for its latency: the next tries 5% lower
+STEP_DOWN = 0.95  # a full-length run INVALID: the next tries 5% lower
 OFFLINE_MARGIN = 1.1  # Offline expects this much more than it measured, so the run fills min_duration
 START_MAX_QPS = 1000.0  # a start from the warm-up's rate no higher than this (the null backend's is huge)
 MIN_QPS, MAX_QPS = 0.01, 1e7  # halving and doubling stop here
@@ -137,10 +138,8 @@ class _Search:
             trial = self._record("full", target, final)
             if trial["loadgen_valid"]:
                 break
-            if self.cfg.scenario == "Server":
-                if trial["meets_bound"]:
-                    break  # INVALID for what a lower target cannot mend (see its reasons)
-                target = target * STEP_DOWN
+            if self.cfg.scenario == "Server":  # INVALID for its latency or for early stopping, which
+                target = target * STEP_DOWN  # wants more queries the more of them miss the bound
             else:
                 wanted = OFFLINE_MARGIN * (trial["achieved_qps"] or 0.0)
                 if wanted <= target * 1.001:

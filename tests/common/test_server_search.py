@@ -92,7 +92,7 @@ def test_server_peak_is_the_device_rate_within_ten_percent(device, tmp_path: Pat
     edge = max(t["target_qps"] for t in short if t["meets_bound"])
     assert outcome["target_qps"] == pytest.approx(edge * 0.95 ** (len(full) - 1), rel=1e-4)
     for invalid in full[:-1]:
-        assert invalid["loadgen_valid"] is False and invalid["meets_bound"] is False
+        assert invalid["loadgen_valid"] is False
         assert (Path(invalid["log_dir"]) / "mlperf_log_detail.txt").is_file()
     saved = json.loads((out / "server_search.json").read_text())
     assert saved == json.loads(json.dumps(outcome))
