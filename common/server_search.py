@@ -72,7 +72,7 @@ class _Search:
         start = self._start()
         what = "peak search" if self.cfg.scenario == "Server" else "expected-QPS search"
         print(f"{self.cfg.scenario} {what} for {self.cfg.benchmark} ({self.cfg.backend}): up to "
-              f"{self.options.max_trials} LoadGen runs, short trials of {self.options.trial_seconds:g} s, "
+              f"{self.options.max_trials} LoadGen runs, {self._trial_length()}, "
               f"starting at {_qps(start)} QPS", flush=True)
         if self.cfg.scenario == "Server":
             target = self._server_trials(start)
@@ -89,6 +89,18 @@ class _Search:
         save_search(outcome, self.output, self._name(), _plot)
         print(format_search(outcome), flush=True)
         return outcome
+
+    def _accepted(self, full: dict[str, Any]) -> bool:
+        """A full-length run is the result when LoadGen calls it VALID; a quick one (INVALID by its counts
+        alone) when it meets the bound."""
+        if self.cfg.quick:
+            return full["meets_bound"] is not False
+        return bool(full["loadgen_valid"])
+
+    def _trial_length(self) -> str:
+        if self.cfg.quick:
+            return "every run a quick one (a few dozen queries, judged on the bound)"
+        return f"short trials of {self.options.trial_seconds:g} s"
 
     def _name(self) -> str:
         return f"{self.cfg.scenario.lower()}_search"
@@ -136,7 +148,7 @@ class _Search:
                 self.trials[-1]["log_dir"] = str(moved / "performance")
             final = self.session.run_phase("performance", self.session.phase_options(target_qps=target))
             trial = self._record("full", target, final)
-            if trial["loadgen_valid"]:
+            if self._accepted(trial):
                 break
             if self.cfg.scenario == "Server":  # INVALID for its latency or for early stopping, which
                 target = target * STEP_DOWN  # wants more queries the more of them miss the bound
@@ -166,7 +178,7 @@ class _Search:
     def _outcome(self, final: PhaseResult | None) -> dict[str, Any]:
         full = [t for t in self.trials if t["kind"] == "full"]
         last = full[-1] if full else None
-        confirmed = bool(last and last["loadgen_valid"])
+        confirmed = bool(last and self._accepted(last))
         return {
             "benchmark": self.cfg.benchmark, "backend": self.cfg.backend, "scenario": self.cfg.scenario,
             "target_qps": last["target_qps"] if confirmed else None,
@@ -211,8 +223,9 @@ def format_search(outcome: dict[str, Any]) -> str:
         head += f": {outcome['percentile']} bound {outcome['bound_ms']:g} ms"
     lines = [head, f"  {outcome['runs']} of at most {outcome['max_trials']} LoadGen runs"]
     if outcome["confirmed"]:
+        how = "meets the bound in a quick run" if outcome["quick"] else "VALID at full length"
         lines.append(f"  result: {what} {_qps(outcome['target_qps'])} ({_qps(outcome['achieved_qps'])} samples/s "
-                     f"achieved), VALID at full length: {outcome['results_file']}")
+                     f"achieved), {how}: {outcome['results_file']}")
     else:
         lines.append(f"  result: none: no full-length run LoadGen calls VALID within {outcome['max_trials']} runs"
                      + ("" if outcome["results_file"] is None else f" (the last: {outcome['results_file']})"))

@@ -173,3 +173,22 @@ def test_bad_requests_are_one_line_and_exit_2(args: list[str], message: str, tmp
 def test_trial_options_without_the_search_are_refused(tmp_path: Path, capsys) -> None:
     code = main(["run", "resnet50", "--backend", "null", "--dataset-path", str(tmp_path), "--max-trials", "3"])
     assert code == 2 and capsys.readouterr().err == "error: --max-trials and --trial-seconds go with --find-peak-qps\n"
+
+
+def test_a_quick_search_through_the_command_line(synthetic, tmp_path: Path, capsys) -> None:
+    """--quick: every run a quick one, judged on the bound (LoadGen calls each INVALID by its counts); the
+    command exits 0 with a result and says it is not valid for submission."""
+    user = tmp_path / "user.conf"
+    user.write_text("*.Server.target_latency = 1000\n")
+    out = tmp_path / "quick"
+    code = main(["run", "resnet50", "--backend", "null", "--scenario", "Server", "--find-peak-qps", "--quick",
+                 "--max-trials", "4", "--target-qps", "50", "--dataset-path", str(tmp_path), "--output", str(out),
+                 "--user-conf", str(user)])
+    printed = capsys.readouterr().out
+    saved = json.loads((out / "server_search.json").read_text())
+    assert code == 0 and saved["confirmed"] is True and saved["quick"] is True, printed
+    assert [t["kind"] for t in saved["trials"]] == ["short"] * 3 + ["full"]
+    assert [t["target_qps"] for t in saved["trials"][:3]] == [50, 100, 200]  # null answers far inside 1 s
+    assert all(t["loadgen_valid"] is False for t in saved["trials"])
+    assert saved["target_qps"] == 200 and "QUICK mode: every run was a quick one" in printed
+    assert json.loads((out / "results.json").read_text())["verdict"]["submittable"] is False
