@@ -30,6 +30,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from common.errors import Interrupted, RunError
 from common.output_folder import held
 from common.peak_options import SearchOptions, check_request
 from common.plots import plot_search
@@ -74,12 +75,13 @@ class _Search:
         print(f"{self.cfg.scenario} {what} for {self.cfg.benchmark} ({self.cfg.backend}): up to "
               f"{self.options.max_trials} LoadGen runs, {self._trial_length()}, "
               f"starting at {_qps(start)} QPS", flush=True)
-        if self.cfg.scenario == "Server":
-            target = self._server_trials(start)
-        else:
-            measured = self._short(start)["achieved_qps"]
-            target = OFFLINE_MARGIN * measured if measured else None
-        final = self._confirm(target) if target is not None else None
+        try:
+            final = self._search(start)
+        except (Interrupted, RunError) as exc:  # keep the record of the runs done, then end as a run would
+            outcome = self._outcome(None)
+            outcome["stopped"] = str(exc)
+            save_search(outcome, self.output, self._name(), _plot)
+            raise
         outcome = self._outcome(final)
         if final is not None:
             results.performance = final
@@ -89,6 +91,15 @@ class _Search:
         save_search(outcome, self.output, self._name(), _plot)
         print(format_search(outcome), flush=True)
         return outcome
+
+    def _search(self, start: float) -> PhaseResult | None:
+        """The trials, then the full-length runs; the last full run (None: no target to confirm)."""
+        if self.cfg.scenario == "Server":
+            target = self._server_trials(start)
+        else:
+            measured = self._short(start)["achieved_qps"]
+            target = OFFLINE_MARGIN * measured if measured else None
+        return self._confirm(target) if target is not None else None
 
     def _accepted(self, full: dict[str, Any]) -> bool:
         """A full-length run is the result when LoadGen calls it VALID; a quick one (INVALID by its counts
@@ -113,7 +124,7 @@ class _Search:
         return float(f"{min(1.0 / seconds, START_MAX_QPS):.3g}")
 
     def _server_trials(self, start: float) -> float | None:
-        """The highest target that met the bound in short trials (all but one run of the budget)."""
+        """The highest target that met the bound in short trials (the budget but for the full runs')."""
         ratio = 1 + self.options.precision
         edge = find_edge(
             lambda qps: self._short(qps)["meets_bound"], start,
@@ -189,6 +200,7 @@ class _Search:
             "precision": self.options.precision, "runs": len(self.trials),
             "budget_spent": len(self.trials) >= self.options.max_trials, "quick": self.cfg.quick,
             "results_file": str(self.output / "results.json") if final is not None else None,
+            "stopped": None,  # what ended the search early (an interruption, a failed backend)
             "trials": self.trials,
         }
 

@@ -192,3 +192,28 @@ def test_a_quick_search_through_the_command_line(synthetic, tmp_path: Path, caps
     assert all(t["loadgen_valid"] is False for t in saved["trials"])
     assert saved["target_qps"] == 200 and "QUICK mode: every run was a quick one" in printed
     assert json.loads((out / "results.json").read_text())["verdict"]["submittable"] is False
+
+
+def test_a_failed_run_ends_the_search_with_its_record(device, monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    """The backend fails in the second trial: the error ends the search as it ends a run, and the record
+    keeps the first trial and says what stopped it."""
+    from common.errors import RunError
+
+    real = runner.Session.run_phase
+    calls: list[str] = []
+
+    def failing(self, phase, options=None):
+        calls.append(phase)
+        if len(calls) == 2:
+            raise RunError("performance run failed while running the backend: RuntimeError: device lost")
+        return real(self, phase, options)
+
+    monkeypatch.setattr(runner.Session, "run_phase", failing)
+    with pytest.raises(RunError, match="device lost"):
+        _search(tmp_path, "Server", "*.Server.target_latency = 1000\n", SearchOptions(max_trials=4, trial_seconds=0.5),
+                target_qps=20)
+    saved = json.loads((tmp_path / "search" / "server_search.json").read_text())
+    assert [t["target_qps"] for t in saved["trials"]] == [20] and saved["trials"][0]["meets_bound"] is True
+    assert "device lost" in saved["stopped"] and saved["confirmed"] is False
+    assert not (tmp_path / "search" / "results.json").exists()
