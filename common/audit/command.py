@@ -28,10 +28,11 @@ import mlperf_loadgen as lg
 from common.atomic import atomic_write_text
 from common.audit.definitions import AUDIT_TESTS, AuditTest
 from common.audit.verify import compare_payloads, compare_test04, not_in_force, within_tolerance
-from common.effective_settings import read_effective
+from common.effective_settings import SEED_KEYS, read_effective, run_problems, settings_problems
 from common.errors import UsageError
 from common.loadgen_log import parse_summary
 from common.output_folder import held
+from common.rules import v05_rule
 from common.runner import RunConfig, Session, open_session
 
 RUN = Path("performance") / "run_1"
@@ -85,11 +86,12 @@ def _adjust(audit: AuditTest, scenario: str):
             # v0.5: TEST04-A issues the P loaded samples once each, TEST04-B one sample P times (Offline:
             # one query of P samples; MultiStream: P / samples per query queries); no minimum duration.
             loaded = min(settings.performance_sample_count_override, dataset_size)
+            settings.performance_sample_count_override = loaded  # LoadGen's Offline TEST04-A crashes above it
             queries = max(1, loaded // settings.multi_stream_samples_per_query) if scenario == "MultiStream" \
                 else loaded
             settings.min_duration_ms = settings.max_duration_ms = 0
             settings.min_query_count = queries
-            settings.max_query_count = 0 if scenario == "Offline" else queries
+            settings.max_query_count = 0  # a Server run that reaches a maximum logs it as an error
 
     return adjust
 
@@ -149,7 +151,10 @@ def _verify(session: Session, audit: AuditTest, run_dir: Path, reference: Path |
         "settings": {key: effective.get(key) for key in fields}, "settings_in_force": not missing,
         "settings_problems": missing, "loadgen_valid": summary.valid, "loadgen_errors": effective["errors"],
     }
-    parts = [not missing]
+    # the audit run is the submission run but for the audit's keys: anything else not v0.5 is named
+    run_problems = _run_problems(session, audit, effective)
+    found.update(run_problems=run_problems)
+    parts = [not missing, not run_problems]
     if audit.name == "TEST01":
         parts.append(_test01_accuracy(session, run_dir, reference, found))
     if audit.name in ("TEST01", "TEST05"):
@@ -166,6 +171,23 @@ def _verify(session: Session, audit: AuditTest, run_dir: Path, reference: Path |
         parts.append(found["performance_passed"])
     found["passed"] = all(parts)
     return found
+
+
+def _run_problems(session: Session, audit: AuditTest, effective: dict[str, Any]) -> list[str]:
+    """What makes the audit run other than a v0.5 run, the audit's own keys (and TEST04's run length) left out."""
+    cfg, name = session.cfg, session.bench.info.name
+    as_run = {**effective, "accuracy_log_probability": 0, "accuracy_log_sampling_target": 0,
+              "performance_issue_unique": False, "performance_issue_same": False}
+    if audit.name == "TEST05":
+        as_run.update({key: v05_rule(name, cfg.scenario, key) for key in SEED_KEYS})
+    if audit.name.startswith("TEST04"):
+        least = v05_rule(name, cfg.scenario, "min_query_count")
+        as_run.update(min_duration_ms=v05_rule(name, cfg.scenario, "min_duration"), max_duration_ms=0,
+                      max_query_count=0, min_query_count=least, min_sample_count=least)
+        if effective["performance_sample_count"] == effective["qsl_total_count"]:  # capped to what loads
+            as_run["performance_sample_count"] = v05_rule(name, cfg.scenario, "performance_sample_count_override")
+    return settings_problems(as_run, name, cfg.scenario, "performance") + \
+        run_problems({"quick": cfg.quick, "count": cfg.count})
 
 
 def _test01_accuracy(session: Session, run_dir: Path, reference: Path | None, found: dict[str, Any]) -> bool:
@@ -211,6 +233,7 @@ def _summary(found: dict[str, Any], output: Path) -> str:
     settings = ", ".join(f"{key} {value}" for key, value in found["settings"].items())
     lines.append(f"  settings in force ({'yes' if found['settings_in_force'] else 'NO'}): {settings}")
     lines += [f"      - {problem}" for problem in found["settings_problems"]]
+    lines += [f"  not a v0.5 run: {problem}" for problem in found["run_problems"]]
     for name in ("accuracy", "performance"):
         for line in found.get(f"{name}_lines") or []:
             lines.append(f"  {name}: {line}")

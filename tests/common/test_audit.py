@@ -117,6 +117,7 @@ def test_test04_fails_a_sut_that_caches_results(bench, tmp_path: Path) -> None:
     assert bench("audit", "TEST04-B", "resnet50", "--output", "b", "--reference", "a",
                  backend=AnswerBackend(cache_s=0.01)) == 1
     a, b = _audit(tmp_path / "a"), _audit(tmp_path / "b")
+    assert a["run_problems"] == [] and a["passed"] is True  # TEST04 sets its own run length
     assert a["settings"] == {"performance_issue_unique": True} and a["settings_in_force"] is True
     assert b["settings"] == {"performance_issue_same": True, "performance_issue_same_index": 3}
     assert b["settings_in_force"] is True and b["performance_passed"] is False
@@ -136,7 +137,10 @@ def test_test05_runs_with_its_seeds_in_force(bench, tmp_path: Path) -> None:
         (195, 235, 634)
     found = _audit(tmp_path / "t5")
     assert found["settings_in_force"] is True and found["performance"]["score"].startswith("90.0th percentile")
-    assert found["passed"] == (found["performance_passed"] is True)
+    # the short conf is what keeps it from being a valid audit, and it says so
+    assert found["run_problems"] == ["min_duration 0 ms in force, v0.5 needs 60000 ms",
+                                     "min_query_count 100 in force, v0.5 needs 1024"]
+    assert found["passed"] is False
     assert (tmp_path / "t5" / "audit.config").read_text() == HEADER + "".join(
         f"*.{s}.mode = 2\n*.{s}.qsl_rng_seed = 195\n*.{s}.sample_index_rng_seed = 235\n*.{s}.schedule_rng_seed = 634\n"
         for s in ("MultiStream", "Offline", "SingleStream", "Server"))
