@@ -195,6 +195,10 @@ class Session:
             settings.max_query_count = 0 if cfg.scenario == "Offline" else queries
         if options.adjust is not None:
             options.adjust(settings, dataset_size)
+        if settings.performance_issue_unique or settings.performance_issue_same:  # TEST04 (audit or user conf):
+            # LoadGen's Offline TEST04-A crashes when the performance sample count exceeds the samples
+            settings.performance_sample_count_override = min(settings.performance_sample_count_override,
+                                                             dataset_size)
         return settings
 
     def run_phase(self, phase: str, options: PhaseOptions | None = None) -> PhaseResult:

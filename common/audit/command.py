@@ -86,7 +86,6 @@ def _adjust(audit: AuditTest, scenario: str):
             # v0.5: TEST04-A issues the P loaded samples once each, TEST04-B one sample P times (Offline:
             # one query of P samples; MultiStream: P / samples per query queries); no minimum duration.
             loaded = min(settings.performance_sample_count_override, dataset_size)
-            settings.performance_sample_count_override = loaded  # LoadGen's Offline TEST04-A crashes above it
             queries = max(1, loaded // settings.multi_stream_samples_per_query) if scenario == "MultiStream" \
                 else loaded
             settings.min_duration_ms = settings.max_duration_ms = 0
