@@ -26,7 +26,7 @@ from typing import Any
 import mlperf_loadgen as lg
 
 from common.atomic import atomic_write_text
-from common.audit.definitions import AUDIT_TESTS, AuditTest
+from common.audit.definitions import AUDIT_TESTS, TEST04_EXCLUDED, AuditTest
 from common.audit.verify import compare_payloads, compare_test04, not_in_force, within_tolerance
 from common.effective_settings import SEED_KEYS, read_effective, run_problems, settings_problems
 from common.errors import UsageError
@@ -100,6 +100,8 @@ def run_audit(test: str, cfg: RunConfig, reference: Path | None) -> dict[str, An
     if test not in AUDIT_TESTS:
         raise UsageError(f"audit test {test}: choose one of {', '.join(AUDIT_TESTS)}")
     audit = AUDIT_TESTS[test]
+    if test.startswith("TEST04") and cfg.benchmark in TEST04_EXCLUDED:
+        raise UsageError(f"audit {test} {cfg.benchmark}: {TEST04_EXCLUDED[cfg.benchmark]}")
     reference = Path(reference) if reference is not None else None
     output = Path(cfg.output)
     if cfg.mode != "performance":

@@ -186,6 +186,12 @@ def test_bad_audit_input_gets_one_line(bench, tmp_path: Path, capsys: pytest.Cap
     assert "holds a run's results.json" in capsys.readouterr().err
 
 
+def test_test04_is_refused_for_gnmt_as_in_v05(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "TEST04-A", "gnmt", "--backend", "null", "--dataset-path", str(tmp_path),
+                 "--output", str(tmp_path / "out")]) == 2
+    assert "does not apply to GNMT" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
 def _summary(scenario: str, value: float, valid: bool = True, scheduled: float | None = None) -> LoadGenSummary:
     metric = {"SingleStream": "90.0th percentile latency (ns)", "Offline": "Samples per second",
               "Server": "Completed samples per second"}[scenario]
