@@ -32,6 +32,7 @@ from common.effective_settings import SEED_KEYS, read_effective, run_problems, s
 from common.errors import UsageError
 from common.loadgen_log import parse_summary
 from common.output_folder import held
+from common.registry import get_benchmark
 from common.rules import v05_rule
 from common.runner import RunConfig, Session, open_session
 
@@ -48,7 +49,7 @@ def _reference_file(reference: Path, name: str, phase: str = "performance") -> P
                      f"'mlperf-ref run --both' of the same benchmark and scenario)")
 
 
-def _check_reference(test: str, reference: Path | None, cfg: RunConfig) -> None:
+def _check_reference(test: str, reference: Path | None, benchmark: str, scenario: str) -> None:
     if reference is None:
         if test in NEEDS_REFERENCE:
             raise UsageError(f"audit {test} needs --reference RUN_DIR: "
@@ -62,7 +63,7 @@ def _check_reference(test: str, reference: Path | None, cfg: RunConfig) -> None:
                 facts = json.loads((reference / name).read_text(encoding="utf-8"))
             except ValueError as exc:
                 raise UsageError(f"--reference {reference / name}: unreadable ({exc})") from exc
-            for key, mine in (("benchmark", cfg.benchmark), ("scenario", cfg.scenario)):
+            for key, mine in (("benchmark", benchmark), ("scenario", scenario)):
                 if facts.get(key) != mine:
                     raise UsageError(f"--reference {reference}: a {facts.get(key)} run, this audit is {key} {mine}")
             if test == "TEST04-B" and facts.get("test") != "TEST04-A":
@@ -72,7 +73,9 @@ def _check_reference(test: str, reference: Path | None, cfg: RunConfig) -> None:
     if test == "TEST01":
         _reference_file(reference, "mlperf_log_accuracy.json", "accuracy")
     if test in NEEDS_REFERENCE:
-        _reference_file(reference, "mlperf_log_summary.txt")
+        logged = parse_summary(_reference_file(reference, "mlperf_log_summary.txt")).scenario
+        if logged is not None and logged.replace(" ", "") != scenario:
+            raise UsageError(f"--reference {reference}: LoadGen ran it as {logged}, this audit is {scenario}")
 
 
 def _adjust(audit: AuditTest, scenario: str):
@@ -100,8 +103,9 @@ def run_audit(test: str, cfg: RunConfig, reference: Path | None) -> dict[str, An
     if test not in AUDIT_TESTS:
         raise UsageError(f"audit test {test}: choose one of {', '.join(AUDIT_TESTS)}")
     audit = AUDIT_TESTS[test]
-    if test.startswith("TEST04") and cfg.benchmark in TEST04_EXCLUDED:
-        raise UsageError(f"audit {test} {cfg.benchmark}: {TEST04_EXCLUDED[cfg.benchmark]}")
+    name = get_benchmark(cfg.benchmark).info.name
+    if test.startswith("TEST04") and name in TEST04_EXCLUDED:
+        raise UsageError(f"audit {test} {name}: {TEST04_EXCLUDED[name]}")
     reference = Path(reference) if reference is not None else None
     output = Path(cfg.output)
     if cfg.mode != "performance":
@@ -110,14 +114,14 @@ def run_audit(test: str, cfg: RunConfig, reference: Path | None) -> dict[str, An
         raise UsageError(f"--output {output}: holds a run's results.json; give the audit test its own folder")
     if reference is not None and output.resolve() == reference.resolve():
         raise UsageError(f"--output {output}: the reference folder; give the audit test its own folder")
-    _check_reference(test, reference, cfg)
+    _check_reference(test, reference, name, cfg.scenario)
     with held(output):
         session = open_session(cfg)  # checks the run options (and refuses a stray audit.config)
         for stale in ("audit.json", "verify_accuracy.txt", "verify_performance.txt"):
             (output / stale).unlink(missing_ok=True)
         run_dir = _run(session, audit, output)
         atomic_write_text(output / "audit.config", audit.audit_config())
-        found = {"test": test, "benchmark": cfg.benchmark, "scenario": cfg.scenario, "backend": cfg.backend,
+        found = {"test": test, "benchmark": name, "scenario": cfg.scenario, "backend": cfg.backend,
                  "purpose": audit.purpose, "reference": str(reference) if reference else None, "logs": str(run_dir),
                  "audit_config": str(output / "audit.config"), "audit_config_origin": audit.config_origin,
                  **_verify(session, audit, run_dir, reference)}

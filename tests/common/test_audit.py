@@ -184,6 +184,14 @@ def test_bad_audit_input_gets_one_line(bench, tmp_path: Path, capsys: pytest.Cap
     assert "no accuracy/mlperf_log_accuracy.json" in capsys.readouterr().err
     assert bench("audit", "TEST05", "resnet50", "--output", "ref", "--reference", "ref") == 2
     assert "holds a run's results.json" in capsys.readouterr().err
+    assert main(["run", "resnet50", "--backend", "null", "--scenario", "Offline", "--dataset-path", str(tmp_path),
+                 "--output", "offline", "--quick"]) == 0
+    capsys.readouterr()
+    assert bench("audit", "TEST05", "resnet50", "--output", "x", "--reference", "offline") == 2
+    assert "a Offline run, this audit is scenario SingleStream" in capsys.readouterr().err
+    (tmp_path / "offline" / "results.json").unlink()  # a folder of logs only: LoadGen's summary tells
+    assert bench("audit", "TEST05", "resnet50", "--output", "x", "--reference", "offline") == 2
+    assert "LoadGen ran it as Offline, this audit is SingleStream" in capsys.readouterr().err
 
 
 def test_test04_is_refused_for_gnmt_as_in_v05(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
