@@ -1,0 +1,103 @@
+"""Run what a submission still lacks: per benchmark and scenario, the accuracy run and the performance
+runs (Server: 5), with the same run options, into ``--runs-dir``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from common.errors import UsageError
+from common.submission.runs import Group, load_run
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The ``mlperf-ref run`` options the missing runs take (per benchmark: models and datasets)."""
+
+    runs_dir: Path
+    backend: str | None = None
+    models: tuple[str, ...] = ()  # FILE, or BENCH=FILE per benchmark
+    dataset_paths: tuple[str, ...] = ()  # DIR, or BENCH=DIR per benchmark
+    user_conf: Path | None = None
+    target_qps: float | None = None
+    samples_per_query: int | None = None
+    quick: bool = False
+    count: int | None = None
+    max_batchsize: int = 1
+    threads: int | None = None
+    workers: int = 1
+    device: str = "cpu"
+    precision: str = "fp32"
+    cache_dir: Path | None = None
+
+
+def per_benchmark(values: Sequence[str], benchmark: str, option: str, benchmarks: Sequence[str]) -> str | None:
+    """The value of ``option`` for ``benchmark``: its ``BENCH=VALUE``, else a lone plain VALUE."""
+    plain = [v for v in values if "=" not in v]
+    named = dict(v.split("=", 1) for v in values if "=" in v)
+    unknown = sorted(set(named) - set(benchmarks))
+    if unknown:
+        raise UsageError(f"{option} {unknown[0]}=...: {unknown[0]} is not one of --benchmarks {' '.join(benchmarks)}")
+    if len(plain) > 1 or (plain and len(benchmarks) > 1):
+        raise UsageError(f"{option}: with several benchmarks give BENCH=PATH for each")
+    return named.get(benchmark) or (plain[0] if plain else None)
+
+
+def _command_line(bench: str, scenario: str, mode: str, model: str | None, dataset: str, output: Path,
+                  options: RunOptions) -> list[str]:
+    """The equivalent ``mlperf-ref run`` command line (results.json records it; user.conf is read from it)."""
+    words = ["mlperf-ref", "run", bench, "--scenario", scenario, f"--{mode}", "--dataset-path", dataset,
+             "--output", str(output)]
+    for flag, value in (("--backend", options.backend), ("--model", model), ("--user-conf", options.user_conf),
+                        ("--target-qps", options.target_qps), ("--samples-per-query", options.samples_per_query),
+                        ("--count", options.count), ("--threads", options.threads),
+                        ("--cache-dir", options.cache_dir)):
+        if value is not None:
+            words += [flag, str(value)]
+    for flag, value, default in (("--max-batchsize", options.max_batchsize, 1), ("--workers", options.workers, 1),
+                                 ("--device", options.device, "cpu"), ("--precision", options.precision, "fp32")):
+        if value != default:
+            words += [flag, str(value)]
+    return [*words, "--quick"] if options.quick else words
+
+
+def fill_group(group: Group, options: RunOptions, benchmarks: Sequence[str]) -> list[Path]:
+    """Run the group's missing accuracy and performance runs; add them to ``group``; return their folders."""
+    from common.runner import RunConfig, run_benchmark  # noqa: I001 - heavy imports only when running
+    from common.registry import get_benchmark
+
+    need_accuracy, need_performance = group.missing()
+    if not need_accuracy and not need_performance:
+        return []
+    bench = get_benchmark(group.benchmark)
+    model = per_benchmark(options.models, group.benchmark, "--model", benchmarks)
+    dataset = per_benchmark(options.dataset_paths, group.benchmark, "--dataset-path", benchmarks)
+    if dataset is None:
+        raise UsageError(f"--dataset-path: needed to run {group.name} (give BENCH=DIR per benchmark)")
+    modes = (["both"] if need_performance else ["accuracy"]) if need_accuracy else ["performance"]
+    modes += ["performance"] * (need_performance - (1 if need_accuracy else 0))
+    folder = Path(options.runs_dir) / group.benchmark / group.scenario
+    taken = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+    names = (f"run_{n}" for n in range(1, 10_000) if f"run_{n}" not in taken)
+    made = []
+    for mode in modes:
+        output = folder / next(names)
+        cfg = RunConfig(
+            benchmark=group.benchmark, backend=options.backend or bench.info.default_backend,
+            scenario=group.scenario, mode=mode, model=Path(model) if model else None, dataset_path=Path(dataset),
+            output=output, quick=options.quick, max_batchsize=options.max_batchsize, threads=options.threads,
+            workers=options.workers, device=options.device, precision=options.precision, count=options.count,
+            user_conf=options.user_conf, target_qps=options.target_qps,
+            samples_per_query=options.samples_per_query, cache_dir=options.cache_dir, fail_fast=True,
+            command_line=_command_line(group.benchmark, group.scenario, mode, model, dataset, output,
+                                       replace(options, backend=options.backend or bench.info.default_backend)),
+        )
+        run_benchmark(cfg)
+        run = load_run(output)
+        if run.results.accuracy is not None:
+            group.accuracy.append(run)
+        if run.results.performance is not None:
+            group.performance.append(run)
+        made.append(output)
+    return made
