@@ -73,6 +73,11 @@ def _report(args: argparse.Namespace, groups: dict[tuple[str, str], Group], audi
     have = {(a.benchmark, a.scenario, a.test) for a in audits}
     print(f"wrote {args.output}: {args.division}/{args.submitter}, system {args.system}, "
           f"{len(groups)} result(s): {', '.join(g.name for g in groups.values())}")
+    runs = [run for group in groups.values() for run in group.runs()]
+    flagged = [run for run in runs if run.results.verdict is None or not run.results.verdict.submittable]
+    if flagged:
+        print(f"  {len(flagged)} of {len(runs)} run(s) are not submittable by their own verdict "
+              f"({', '.join(str(run.folder) for run in flagged)}); the check says why")
     for group in groups.values():
         absent = [t for t in required_audits(group.benchmark) if (group.benchmark, group.scenario, t) not in have]
         if absent:

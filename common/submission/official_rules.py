@@ -68,10 +68,14 @@ def accuracy_value(folder: Path) -> float | None:
     return None
 
 
+def _mismatch(problem: str) -> str:
+    return problem if problem == "folder missing" else f"file list mismatch: {problem}"
+
+
 def accuracy_problems(folder: Path) -> list[str]:
     problem = file_list_problem(folder, ACCURACY_FILES)
     if problem:
-        return [f"file list mismatch: {problem}"]
+        return [_mismatch(problem)]
     if accuracy_value(folder) is None:
         return ["accuracy.txt has no 'accuracy=', 'mAP=' or 'BLEU:' line (the accuracy was not scored)"]
     return []
@@ -80,7 +84,7 @@ def accuracy_problems(folder: Path) -> list[str]:
 def performance_problems(folder: Path, model: str) -> list[str]:
     problem = file_list_problem(folder, LOG_FILES)
     if problem:
-        return [f"file list mismatch: {problem}"]
+        return [_mismatch(problem)]
     valid, parameters = False, {}
     for line in (folder / "mlperf_log_summary.txt").read_text(encoding="utf-8", errors="replace").splitlines():
         valid = valid or bool(_VALID.match(line))

@@ -221,6 +221,26 @@ def test_audits_collected_then_missing_or_failed_are_named(tree: Path, null_run:
                      f"SingleStream --reference RUN_DIR ...' and add it with 'mlperf-ref submission ... --audits DIR'"]
 
 
+def test_same_submission_grows_and_a_failed_write_changes_nothing(
+        null_run: Path, onnx_run: Path, system_desc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "tree"
+    assert submit(out, "--runs", str(null_run), "--system-desc", str(system_desc)) == 0
+    assert submit(out, "--runs", str(onnx_run), "--system-desc", str(system_desc)) == 0
+    results = out / BASE / "results" / SYSTEM
+    assert sorted(p.name for p in results.iterdir()) == ["mobilenet", "resnet"]
+    before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+
+    def broken(root: Path, *args: object) -> None:
+        (root / "half-written").write_text("")
+        raise OSError("disk full")
+
+    monkeypatch.setattr("common.submission.command.write_tree", broken)
+    with pytest.raises(OSError):
+        submit(out, "--runs", str(null_run), "--system-desc", str(system_desc))
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tree"]  # no temporary folder left beside it
+
+
 def test_check_exit_codes(tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(tree)]) == 1
     out = capsys.readouterr().out.splitlines()
