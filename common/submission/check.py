@@ -19,7 +19,7 @@ from common.errors import UsageError
 from common.loadgen_log import invalid_reasons, parse_detail, parse_summary
 from common.rules import v05_rule
 from common.submission import official_rules as official
-from common.submission.audits import AUDIT_FILE, audit_passed
+from common.submission.audits import AUDIT_FILE, audit_passed, read_audit_json
 from common.submission.layout import BENCHMARK_OF, DIVISIONS, performance_runs, required_audits
 
 
@@ -134,6 +134,10 @@ def _audit_problem(folder: Path, test: str, benchmark: str, scenario: str) -> st
     if not folder.is_dir():
         return (f"audit {test} missing: run 'mlperf-ref audit {test} {benchmark} --scenario {scenario} "
                 f"--reference RUN_DIR ...' and add it with 'mlperf-ref submission ... --audits DIR'")
+    data = read_audit_json(folder) or {}
+    named = (data.get("test"), data.get("benchmark"), data.get("scenario"))
+    if data and named != (test, benchmark, scenario):
+        return f"audit {test}: {AUDIT_FILE} is the audit of {' '.join(map(str, named))}, not of this result"
     passed = audit_passed(folder)
     if passed is None:
         return f"audit {test}: no {AUDIT_FILE} saying whether it passed"

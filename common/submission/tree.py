@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import UsageError
+from common.output_folder import LOCK_NAME
 from common.rules import MLPERF_CONF
 from common.submission.audits import Audit
 from common.submission.layout import (
@@ -77,7 +78,7 @@ def write_tree(root: Path, cfg: SubmissionConfig, groups: Mapping[tuple[str, str
     for audit in audits:
         target = tree.audit(cfg.system, V05_MODEL_NAMES[audit.benchmark], audit.scenario, audit.test)
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(audit.folder, target)
+        shutil.copytree(audit.folder, target, ignore=shutil.ignore_patterns(LOCK_NAME, ".audit-*"))
 
 
 def _copy(source: Path, target: Path, names: Sequence[str]) -> None:

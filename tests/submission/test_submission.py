@@ -213,8 +213,13 @@ def test_audits_collected_then_missing_or_failed_are_named(tree: Path, null_run:
     audits = _audit_folders(tmp_path, failed="TEST01")
     assert submit(out, "--runs", str(null_run), "--system-desc", str(system_desc), "--audits",
                   *map(str, audits[:-1])) == 0
-    lines = [line for line in check_tree(out) if "/audit/" in line]
     where = f"{BASE}/audit/{SYSTEM}/resnet/SingleStream"
+    moved = json.loads((out / where / "TEST04-B" / "audit.json").read_text())
+    (out / where / "TEST04-B" / "audit.json").write_text(json.dumps({**moved, "scenario": "Offline"}))
+    assert f"{where}/TEST04-B: audit TEST04-B: audit.json is the audit of TEST04-B resnet50 Offline, not of this " \
+           f"result" in check_tree(out)
+    (out / where / "TEST04-B" / "audit.json").write_text(json.dumps(moved))
+    lines = [line for line in check_tree(out) if "/audit/" in line]
     assert (out / where / "TEST04-A" / "audit.json").is_file()
     assert lines == [f"{where}/TEST01: audit TEST01 FAILED (see audit.json)",
                      f"{where}/TEST05: audit TEST05 missing: run 'mlperf-ref audit TEST05 resnet50 --scenario "
