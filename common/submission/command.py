@@ -9,7 +9,7 @@ from common.errors import UsageError
 from common.submission import folder
 from common.submission.audits import load_audit
 from common.submission.layout import V05_MODEL_NAMES, required_audits
-from common.submission.produce import RunOptions, fill_group
+from common.submission.produce import RunOptions, fill_group, inputs
 from common.submission.runs import Group, group_runs, load_run
 from common.submission.tree import SubmissionConfig, system_description, write_tree
 
@@ -59,6 +59,8 @@ def make_submission(args: argparse.Namespace) -> int:
                    ([f"{missing_performance} performance run(s)"] if missing_performance else [])
             raise UsageError(f"--runs: {group.name} lacks {' and '.join(what)}; add them to --runs, or give "
                              f"--benchmarks and --scenarios (and the run options) to run them")
+        if missing_accuracy or missing_performance:
+            inputs(group, options, args.benchmarks)
     system_description(cfg, runs, planned=args.backend or "the benchmarks' default backend")  # refuse early
     for group in groups.values():
         for path in fill_group(group, options, args.benchmarks or []):

@@ -62,6 +62,19 @@ def _command_line(bench: str, scenario: str, mode: str, model: str | None, datas
     return [*words, "--quick"] if options.quick else words
 
 
+def inputs(group: Group, options: RunOptions, benchmarks: Sequence[str]) -> tuple[str | None, str]:
+    """The model file and dataset folder the group's missing runs use (refused before anything runs)."""
+    model = per_benchmark(options.models, group.benchmark, "--model", benchmarks)
+    dataset = per_benchmark(options.dataset_paths, group.benchmark, "--dataset-path", benchmarks)
+    if dataset is None:
+        raise UsageError(f"--dataset-path: needed to run {group.name} (give BENCH=DIR per benchmark)")
+    if not Path(dataset).is_dir():
+        raise UsageError(f"--dataset-path {dataset}: no such folder (needed to run {group.name})")
+    if model is not None and not Path(model).exists():
+        raise UsageError(f"--model {model}: no such file (needed to run {group.name})")
+    return model, dataset
+
+
 def fill_group(group: Group, options: RunOptions, benchmarks: Sequence[str]) -> list[Path]:
     """Run the group's missing accuracy and performance runs; add them to ``group``; return their folders."""
     from common.runner import RunConfig, run_benchmark  # noqa: I001 - heavy imports only when running
@@ -71,10 +84,7 @@ def fill_group(group: Group, options: RunOptions, benchmarks: Sequence[str]) -> 
     if not need_accuracy and not need_performance:
         return []
     bench = get_benchmark(group.benchmark)
-    model = per_benchmark(options.models, group.benchmark, "--model", benchmarks)
-    dataset = per_benchmark(options.dataset_paths, group.benchmark, "--dataset-path", benchmarks)
-    if dataset is None:
-        raise UsageError(f"--dataset-path: needed to run {group.name} (give BENCH=DIR per benchmark)")
+    model, dataset = inputs(group, options, benchmarks)
     modes = (["both"] if need_performance else ["accuracy"]) if need_accuracy else ["performance"]
     modes += ["performance"] * (need_performance - (1 if need_accuracy else 0))
     folder = Path(options.runs_dir) / group.benchmark / group.scenario

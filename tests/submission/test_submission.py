@@ -293,3 +293,12 @@ def test_bad_input_one_line_exit_2(case: str, null_run: Path, system_desc: Path,
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and expected in err[0], err
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing half-written beside it
+
+
+def test_missing_dataset_refused_before_any_run(system_desc: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert submit(tmp_path / "tree", "--benchmarks", "resnet50", "mobilenet", "--scenarios", "Offline", "--backend",
+                  "null", "--dataset-path", f"resnet50={tmp_path}", "--quick", "--system-desc", str(system_desc)) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --dataset-path: needed to run mobilenet Offline (give BENCH=DIR per benchmark)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
