@@ -57,3 +57,31 @@ def test_v05_names_and_audits() -> None:
                                "ssd-resnet34": "ssd-large", "gnmt": "gnmt"}
     assert required_audits("gnmt") == ("TEST01", "TEST05")
     assert required_audits("resnet50") == ("TEST01", "TEST04-A", "TEST04-B", "TEST05")
+
+
+def test_cpuinfo_sockets_and_cores() -> None:
+    from common.submission.system_desc import _cpuinfo
+
+    block = "processor\t: {n}\nmodel name\t: Intel(R) Xeon(R) Platinum 8280 CPU @ 2.70GHz\nphysical id\t: {s}\n" \
+            "cpu cores\t: 28\n\n"
+    text = "".join(block.format(n=n, s=n // 56) for n in range(112))  # 2 sockets x 28 cores x 2 threads
+    assert _cpuinfo(text) == {"model": "Intel(R) Xeon(R) Platinum 8280 CPU @ 2.70GHz", "sockets": 2, "cores": 28}
+
+
+def test_description_precedence_and_refusals() -> None:
+    from common.errors import UsageError
+    from common.submission.system_desc import build_desc
+
+    identity = {"division": "closed", "submitter": "Org", "system_id": "box"}
+    told = set(REQUIRED_FIELDS) - {"submitter", "status", "system_name", "framework", "other_software_stack"}
+    machine = {name: "machine" for name in told} | {"host_memory_capacity": None}
+    desc = build_desc(identity, machine, {"framework": "onnxruntime 1.32.0", "other_software_stack": "Python"},
+                      {"status": "available", "host_memory_capacity": "64 GB", "cooling": "air"})
+    assert (desc["submitter"], desc["division"], desc["system_name"], desc["host_memory_capacity"],
+            desc["framework"], desc["cooling"]) == ("Org", "closed", "box", "64 GB", "onnxruntime 1.32.0", "air")
+    with pytest.raises(UsageError, match="submitter is 'Other' but the submission's is 'Org'"):
+        build_desc(identity, machine, {}, {"submitter": "Other"})
+    with pytest.raises(UsageError) as refused:
+        build_desc(identity, {}, {}, {})
+    lines = str(refused.value).split("\nerror: ")
+    assert len(lines) == 15 and all("is missing: the machine cannot tell it" in line for line in lines)
