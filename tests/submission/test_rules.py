@@ -82,6 +82,6 @@ def test_description_precedence_and_refusals() -> None:
     with pytest.raises(UsageError, match="submitter is 'Other' but the submission's is 'Org'"):
         build_desc(identity, machine, {}, {"submitter": "Other"})
     with pytest.raises(UsageError) as refused:
-        build_desc(identity, {}, {}, {})
+        build_desc(identity, {}, {}, {})  # 16 required: the submitter is known, the name defaults to the id
     lines = str(refused.value).split("\nerror: ")
-    assert len(lines) == 15 and all("is missing: the machine cannot tell it" in line for line in lines)
+    assert len(lines) == 14 and all("is missing: the machine cannot tell it" in line for line in lines)
