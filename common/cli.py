@@ -1,5 +1,5 @@
-"""The command line: ``mlperf-ref run | calibrate | make-samples | export-model | accuracy | quickstart |
-submission | check``."""
+"""The command line: ``mlperf-ref run | audit | calibrate | make-samples | export-model | accuracy |
+quickstart | submission | check``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 # Light imports only: --help and argument errors must not pay for numpy, LoadGen or the engines.
 from common.backends import BACKENDS
-from common.choices import CALIBRATION_METHODS, PRECISIONS
+from common.choices import AUDIT_TEST_NAMES, CALIBRATION_METHODS, PRECISIONS
 from common.choices import SCENARIO_NAMES as SCENARIOS
 from common.errors import Interrupted, RunError, UsageError
 from common.registry import benchmark_names, get_benchmark
@@ -72,7 +72,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--cache-dir", type=Path, help="preprocessing cache (default ~/.cache/mlperf-ref)")
     run.add_argument("--find-samples-per-query", action="store_true",
                      help="MultiStream: search the most samples per query that meet the latency bound")
+    run.add_argument("--allow-audit-config", action="store_true",
+                     help="run although an audit.config in the working directory changes the run (never submittable)")
     run.set_defaults(mode="performance")
+
+    audit = sub.add_parser("audit", help="run and verify one v0.5 audit test (TEST01, TEST04-A, TEST04-B, TEST05)",
+                           epilog="takes the options of 'run'; --output is the test's own folder",
+                           add_help=False)  # -h comes with run's options
+    audit.add_argument("test", metavar="TEST", choices=list(AUDIT_TEST_NAMES))
+    audit._add_container_actions(run)  # the same options as 'run' (what argparse's parents= does)
+    audit.set_defaults(**run._defaults)
+    audit.add_argument("--reference", type=Path, metavar="RUN_DIR",
+                       help="the submission run to compare with ('run --both' output; TEST04-B: the TEST04-A folder)")
 
     calibrate = sub.add_parser(
         "calibrate", help="make an int8 model: post-training quantization on an official calibration list",
@@ -145,12 +156,12 @@ def _add_submission_parsers(sub: argparse._SubParsersAction) -> None:
     check.add_argument("folder", type=Path, metavar="DIR", help="the tree's root (submission --output)")
 
 
-def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from common.runner import RunConfig, run_benchmark  # noqa: I001 - heavy imports only when running
-    from common.verdict import exit_code
+def _run_config(args: argparse.Namespace, argv: Sequence[str]):
+    """The RunConfig of 'run' and 'audit' options."""
+    from common.runner import RunConfig
 
     bench = get_benchmark(args.benchmark)
-    cfg = RunConfig(
+    return RunConfig(
         benchmark=args.benchmark, backend=args.backend or bench.info.default_backend, scenario=args.scenario,
         mode=args.mode, model=args.model, dataset_path=args.dataset_path, output=args.output, quick=args.quick,
         max_batchsize=args.max_batchsize, threads=args.threads, workers=args.workers, device=args.device,
@@ -158,7 +169,15 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         count=args.count, user_conf=args.user_conf, target_qps=args.target_qps,
         samples_per_query=args.samples_per_query, batch_timeout_ms=args.batch_timeout_ms,
         cache_dir=args.cache_dir, fail_fast=True, command_line=["mlperf-ref", *argv],
+        allow_audit_config=args.allow_audit_config,
     )
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from common.runner import run_benchmark  # noqa: I001 - heavy imports only when running
+    from common.verdict import exit_code
+
+    cfg = _run_config(args, argv)
     if args.find_samples_per_query:
         from common.multistream_search import find_samples_per_query
 
@@ -166,6 +185,14 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             raise UsageError("--find-samples-per-query needs --scenario MultiStream and performance mode")
         return 0 if find_samples_per_query(cfg)["samples_per_query"] > 0 else 1
     return exit_code(run_benchmark(cfg))
+
+
+def _audit(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from common.audit.command import run_audit
+
+    if args.find_samples_per_query or args.allow_audit_config:
+        raise UsageError("audit: --find-samples-per-query and --allow-audit-config do not apply to an audit test")
+    return 0 if run_audit(args.test, _run_config(args, argv), args.reference)["passed"] else 1
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -241,7 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminated) if routed else None
     try:
         args = _parser().parse_args(argv)
-        command = {"run": lambda: _run(args, argv), "calibrate": lambda: _calibrate(args),
+        command = {"run": lambda: _run(args, argv), "audit": lambda: _audit(args, argv),
+                   "calibrate": lambda: _calibrate(args),
                    "make-samples": lambda: _make_samples(args),
                    "export-model": lambda: _export(args), "accuracy": lambda: _accuracy(args),
                    "quickstart": lambda: _quickstart(args), "submission": lambda: _submission(args),

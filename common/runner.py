@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from tqdm import tqdm
 from common import report
 from common.accuracy.log import read_accuracy_log
 from common.atomic import atomic_write_text
+from common.audit.stray import check_working_directory
 from common.backends import backend_class, backends_for, check_precision, make_backend
 from common.backends.base import Backend
 from common.benchmark import Benchmark, Dataset, DatasetOptions, Task
@@ -68,6 +70,7 @@ class RunConfig:
     fail_fast: bool = False  # end the process at once when the backend fails (the command line does)
     progress: bool = True
     command_line: list[str] = field(default_factory=list)
+    allow_audit_config: bool = False  # run although an audit.config in the working directory changes it
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class PhaseOptions:
     target_qps: float | None = None
     samples_per_query: int | None = None
     user_conf: Path | None = None
+    # the last change to the TestSettings, given the dataset's size (the audit tests set their keys here)
+    adjust: Callable[[lg.TestSettings, int], None] | None = None
 
     @classmethod
     def of(cls, cfg: RunConfig) -> PhaseOptions:
@@ -122,6 +127,7 @@ def _validate(cfg: RunConfig, bench: Benchmark) -> None:
     if not backend.runs_model and cfg.device != "cpu":
         raise UsageError(f"--device {cfg.device}: the {cfg.backend} backend runs no model; use --device cpu")
     PhaseOptions.of(cfg).validate()
+    check_working_directory(bench.info.name, cfg.scenario, cfg.mode, cfg.allow_audit_config)
     if cfg.user_conf is not None:  # a bad conf is refused before the model loads
         build_settings(bench.info.name, cfg.scenario, "performance", cfg.user_conf)
 
@@ -187,6 +193,8 @@ class Session:
             queries = dataset_size if cfg.scenario == "Offline" else min(dataset_size, QUICK_QUERIES)
             settings.min_query_count = queries
             settings.max_query_count = 0 if cfg.scenario == "Offline" else queries
+        if options.adjust is not None:
+            options.adjust(settings, dataset_size)
         return settings
 
     def run_phase(self, phase: str, options: PhaseOptions | None = None) -> PhaseResult:
