@@ -39,6 +39,15 @@ def _passed(data: dict[str, Any]) -> bool | None:
     return None
 
 
+def failure_reasons(data: dict[str, Any]) -> list[str]:
+    """What audit.json says went wrong: settings not in force, the accuracy or the performance check."""
+    found = [str(line) for line in data.get("settings_problems") or []]
+    for part in ("accuracy", "performance"):
+        if data.get(f"{part}_passed") is False:
+            found += [str(line) for line in data.get(f"{part}_lines") or []]
+    return found
+
+
 def read_audit_json(folder: Path) -> dict[str, Any] | None:
     """audit.json's content, None when it is missing or not a JSON object."""
     try:

@@ -19,7 +19,7 @@ from common.errors import UsageError
 from common.loadgen_log import invalid_reasons, parse_detail, parse_summary
 from common.rules import v05_rule
 from common.submission import official_rules as official
-from common.submission.audits import AUDIT_FILE, audit_passed, read_audit_json
+from common.submission.audits import AUDIT_FILE, audit_passed, failure_reasons, read_audit_json
 from common.submission.layout import BENCHMARK_OF, DIVISIONS, performance_runs, required_audits
 
 
@@ -141,4 +141,7 @@ def _audit_problem(folder: Path, test: str, benchmark: str, scenario: str) -> st
     passed = audit_passed(folder)
     if passed is None:
         return f"audit {test}: no {AUDIT_FILE} saying whether it passed"
-    return None if passed else f"audit {test} FAILED (see {AUDIT_FILE})"
+    if passed:
+        return None
+    reasons = "; ".join(failure_reasons(data)) or f"see {AUDIT_FILE}"
+    return f"audit {test} FAILED: {reasons}"

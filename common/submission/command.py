@@ -9,7 +9,7 @@ from common.errors import UsageError
 from common.submission import folder
 from common.submission.audits import load_audit
 from common.submission.layout import V05_MODEL_NAMES, required_audits
-from common.submission.produce import RunOptions, fill_group, inputs
+from common.submission.produce import RunOptions, fill_group, inputs, reference_run, run_audits
 from common.submission.runs import Group, group_runs, load_run
 from common.submission.tree import SubmissionConfig, system_description, write_tree
 
@@ -65,6 +65,14 @@ def make_submission(args: argparse.Namespace) -> int:
     for group in groups.values():
         for path in fill_group(group, options, args.benchmarks or []):
             print(f"ran {group.name}: {path}")
+    if args.benchmarks:
+        for group in groups.values():
+            given = {a.test: a.folder for a in audits if (a.benchmark, a.scenario) == (group.benchmark, group.scenario)}
+            for audit in run_audits(group, options, args.benchmarks, given):
+                print(f"audited {group.name}: {audit.test} {'PASS' if audit.passed else 'FAIL'} ({audit.folder})")
+                audits.append(audit)
+            if reference_run(group) is None:
+                print(f"  {group.name}: no run with both phases to audit against; run the audits by hand")
     desc = system_description(cfg, [run for group in groups.values() for run in group.runs()])
     folder.build(Path(args.output), cfg.identity, lambda root: write_tree(root, cfg, groups, desc, audits))
     _report(args, groups, audits)

@@ -1,14 +1,22 @@
-"""Run what a submission still lacks: per benchmark and scenario, the accuracy run and the performance
-runs (Server: 5), with the same run options, into ``--runs-dir``."""
+"""Run what a submission still lacks: per benchmark and scenario, the accuracy run, the performance runs
+(Server: 5) and the audit tests, with the same run options, into ``--runs-dir``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common.errors import UsageError
+from common.submission.audits import Audit, load_audit
+from common.submission.layout import required_audits
 from common.submission.runs import Group, load_run
+
+if TYPE_CHECKING:
+    from common.runner import RunConfig
+
+AUDIT_ORDER = ("TEST01", "TEST05", "TEST04-A", "TEST04-B")  # TEST04-B compares with TEST04-A's folder
 
 
 @dataclass(frozen=True)
@@ -75,16 +83,34 @@ def inputs(group: Group, options: RunOptions, benchmarks: Sequence[str]) -> tupl
     return model, dataset
 
 
+def _config(group: Group, options: RunOptions, benchmarks: Sequence[str], mode: str, output: Path,
+            audit: str | None = None) -> RunConfig:
+    """The RunConfig of one run (or audit test) of the group, with its equivalent command line."""
+    from common.registry import get_benchmark
+    from common.runner import RunConfig
+
+    backend = options.backend or get_benchmark(group.benchmark).info.default_backend
+    model, dataset = inputs(group, options, benchmarks)
+    words = _command_line(group.benchmark, group.scenario, mode, model, dataset, output,
+                          replace(options, backend=backend))
+    if audit is not None:
+        words[1:2] = ["audit", audit]
+    return RunConfig(
+        benchmark=group.benchmark, backend=backend, scenario=group.scenario, mode=mode,
+        model=Path(model) if model else None, dataset_path=Path(dataset), output=output, quick=options.quick,
+        max_batchsize=options.max_batchsize, threads=options.threads, workers=options.workers,
+        device=options.device, precision=options.precision, count=options.count, user_conf=options.user_conf,
+        target_qps=options.target_qps, samples_per_query=options.samples_per_query, cache_dir=options.cache_dir,
+        fail_fast=True, command_line=words)
+
+
 def fill_group(group: Group, options: RunOptions, benchmarks: Sequence[str]) -> list[Path]:
     """Run the group's missing accuracy and performance runs; add them to ``group``; return their folders."""
-    from common.runner import RunConfig, run_benchmark  # noqa: I001 - heavy imports only when running
-    from common.registry import get_benchmark
+    from common.runner import run_benchmark  # heavy imports only when running
 
     need_accuracy, need_performance = group.missing()
     if not need_accuracy and not need_performance:
         return []
-    bench = get_benchmark(group.benchmark)
-    model, dataset = inputs(group, options, benchmarks)
     modes = (["both"] if need_performance else ["accuracy"]) if need_accuracy else ["performance"]
     modes += ["performance"] * (need_performance - (1 if need_accuracy else 0))
     folder = Path(options.runs_dir) / group.benchmark / group.scenario
@@ -93,21 +119,34 @@ def fill_group(group: Group, options: RunOptions, benchmarks: Sequence[str]) -> 
     made = []
     for mode in modes:
         output = folder / next(names)
-        cfg = RunConfig(
-            benchmark=group.benchmark, backend=options.backend or bench.info.default_backend,
-            scenario=group.scenario, mode=mode, model=Path(model) if model else None, dataset_path=Path(dataset),
-            output=output, quick=options.quick, max_batchsize=options.max_batchsize, threads=options.threads,
-            workers=options.workers, device=options.device, precision=options.precision, count=options.count,
-            user_conf=options.user_conf, target_qps=options.target_qps,
-            samples_per_query=options.samples_per_query, cache_dir=options.cache_dir, fail_fast=True,
-            command_line=_command_line(group.benchmark, group.scenario, mode, model, dataset, output,
-                                       replace(options, backend=options.backend or bench.info.default_backend)),
-        )
-        run_benchmark(cfg)
+        run_benchmark(_config(group, options, benchmarks, mode, output))
         run = load_run(output)
         if run.results.accuracy is not None:
             group.accuracy.append(run)
         if run.results.performance is not None:
             group.performance.append(run)
         made.append(output)
+    return made
+
+
+def reference_run(group: Group) -> Path | None:
+    """The run the audits compare with: one that has both phases (a 'run --both')."""
+    return next((run.folder for run in group.accuracy if run.results.performance is not None), None)
+
+
+def run_audits(group: Group, options: RunOptions, benchmarks: Sequence[str], given: dict[str, Path]) -> list[Audit]:
+    """Run the v0.5 audit tests the group needs and ``given`` (test -> folder) lacks, against its reference
+    run; TEST04-B compares with the TEST04-A folder. Returns the new audits."""
+    from common.audit.command import run_audit
+
+    reference = reference_run(group)
+    if reference is None:
+        return []
+    folder = Path(options.runs_dir) / "audits" / group.benchmark / group.scenario
+    made = []
+    for test in sorted(set(required_audits(group.benchmark)) - set(given), key=AUDIT_ORDER.index):
+        output = folder / test
+        against = given.get("TEST04-A", folder / "TEST04-A") if test == "TEST04-B" else reference
+        run_audit(test, _config(group, options, benchmarks, "performance", output, audit=test), against)
+        made.append(load_audit(output))
     return made

@@ -221,7 +221,7 @@ def test_audits_collected_then_missing_or_failed_are_named(tree: Path, null_run:
     (out / where / "TEST04-B" / "audit.json").write_text(json.dumps(moved))
     lines = [line for line in check_tree(out) if "/audit/" in line]
     assert (out / where / "TEST04-A" / "audit.json").is_file()
-    assert lines == [f"{where}/TEST01: audit TEST01 FAILED (see audit.json)",
+    assert lines == [f"{where}/TEST01: audit TEST01 FAILED: see audit.json",
                      f"{where}/TEST05: audit TEST05 missing: run 'mlperf-ref audit TEST05 resnet50 --scenario "
                      f"SingleStream --reference RUN_DIR ...' and add it with 'mlperf-ref submission ... --audits DIR'"]
 
@@ -254,7 +254,7 @@ def test_check_exit_codes(tree: Path, tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_missing_runs_are_run(imagenet: Path, system_desc: Path, tmp_path: Path) -> None:
-    """--benchmarks/--scenarios run the accuracy pass and the 5 Server performance runs (quick here)."""
+    """--benchmarks/--scenarios run the accuracy pass, the 5 Server performance runs and the audits (quick)."""
     out = tmp_path / "tree"
     assert submit(out, "--benchmarks", "resnet50", "--scenarios", "Server", "--backend", "null", "--dataset-path",
                   str(imagenet), "--quick", "--system-desc", str(system_desc)) == 0
@@ -262,10 +262,21 @@ def test_missing_runs_are_run(imagenet: Path, system_desc: Path, tmp_path: Path)
     assert sorted(p.name for p in (result / "performance").iterdir()) == [f"run_{n}" for n in range(1, 6)]
     assert (result / "accuracy" / "accuracy.txt").is_file()
     runs = sorted((tmp_path / "tree-runs" / "resnet50" / "Server").iterdir())
+    assert [r.name for r in runs] == [f"run_{n}" for n in range(1, 6)]
     assert [json.loads((r / "results.json").read_text())["mode"] for r in runs] == ["both"] + ["performance"] * 4
     found = problems_by_folder(out)
     assert all(any(line == "--quick run: small counts and no minimum duration" for line in found[f"{p}"])
-               for p in found if "/performance/run_" in p)
+               for p in found if "/performance/run_" in p and "/audit/" not in p)
+    # the audits ran against run_1 (TEST04-B against TEST04-A) and are in the tree with their verdicts
+    audits = out / BASE / "audit" / SYSTEM / "resnet" / "Server"
+    assert sorted(p.name for p in audits.iterdir()) == sorted(AUDIT_TESTS)
+    for test in AUDIT_TESTS:
+        record = json.loads((audits / test / "audit.json").read_text())
+        assert (record["test"], record["benchmark"], record["scenario"]) == (test, "resnet50", "Server")
+        against = "audits/resnet50/Server/TEST04-A" if test == "TEST04-B" else "resnet50/Server/run_1"
+        assert record["reference"] == str(tmp_path / "tree-runs" / against)
+        lines = found.get(f"{BASE}/audit/{SYSTEM}/resnet/Server/{test}", [])
+        assert not any(line.startswith(f"audit {test} missing") for line in lines)
 
 
 @pytest.mark.parametrize("case", ["other benchmark", "unknown field", "other submission", "missing field"])
