@@ -313,3 +313,22 @@ def test_missing_dataset_refused_before_any_run(system_desc: Path, tmp_path: Pat
     assert capsys.readouterr().err.strip() == (
         "error: --dataset-path: needed to run mobilenet Offline (give BENCH=DIR per benchmark)")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+FULL_RUN = Path(__file__).parent / "data" / "mobilenet-singlestream-full"
+
+
+def test_full_length_run_has_no_settings_problem(system_desc: Path, tmp_path: Path) -> None:
+    """A tree from a full-length run (kept as data: 60 s) passes the v0.5 checker's rules and every settings
+    check; what is left is the truth about it: sample data, random weights, their accuracy, no audits."""
+    run = tmp_path / "run"
+    shutil.copytree(FULL_RUN, run)
+    out = tmp_path / "tree"
+    assert submit(out, "--runs", str(run), "--system-desc", str(system_desc)) == 0
+    results = f"{BASE}/results/{SYSTEM}/mobilenet/SingleStream"
+    _expected(out, {
+        f"{results}/accuracy": [r"^ran on SYNTHETIC sample data", r"^ran a model with RANDOM weights",
+                                r"^accuracy 0% is below the quality target top-1 >= 70\.2464%"],
+        f"{results}/performance/run_1": [r"^ran on SYNTHETIC sample data", r"^ran a model with RANDOM weights"],
+        **{f"{BASE}/audit/{SYSTEM}/mobilenet/SingleStream/{test}": [rf"^audit {test} missing"] for test in AUDIT_TESTS},
+    })
