@@ -7,10 +7,10 @@ from pathlib import Path
 
 from common.errors import UsageError
 from common.submission import folder
-from common.submission.audits import load_audit
+from common.submission.audits import Audit, load_audit
 from common.submission.layout import V05_MODEL_NAMES, required_audits
 from common.submission.produce import RunOptions, fill_group, inputs, reference_run, run_audits
-from common.submission.runs import Group, group_runs, load_run
+from common.submission.runs import Group, Run, group_runs, load_run
 from common.submission.tree import SubmissionConfig, system_description, write_tree
 
 
@@ -29,57 +29,80 @@ def _check_names(args: argparse.Namespace) -> None:
         raise UsageError("nothing to submit: give --runs DIR... (finished runs) or --benchmarks and --scenarios")
 
 
+def _run_options(args: argparse.Namespace) -> RunOptions:
+    return RunOptions(
+        runs_dir=args.runs_dir or Path(args.output).absolute().with_name(f"{Path(args.output).name}-runs"),
+        backend=args.backend, models=tuple(args.model or ()), dataset_paths=tuple(args.dataset_path or ()),
+        user_conf=args.user_conf, target_qps=args.target_qps, samples_per_query=args.samples_per_query,
+        quick=args.quick, count=args.count, max_batchsize=args.max_batchsize, threads=args.threads,
+        workers=args.workers, device=args.device, precision=args.precision, cache_dir=args.cache_dir)
+
+
+def _collect(args: argparse.Namespace) -> tuple[list[Run], dict[tuple[str, str], Group], list[Audit]]:
+    """The --runs grouped by benchmark and scenario (with the --benchmarks x --scenarios groups to run) and
+    the --audits, each checked against the results it belongs to."""
+    runs = [load_run(Path(path)) for path in args.runs or []]
+    groups = group_runs(runs, args.benchmarks)
+    for bench in args.benchmarks or []:
+        for scenario in args.scenarios:
+            groups.setdefault((bench, scenario), Group(bench, scenario))
+    audits = [load_audit(Path(path)) for path in args.audits or []]
+    for audit in audits:
+        if (audit.benchmark, audit.scenario) not in groups:
+            raise UsageError(f"--audits {audit.folder}: an audit of {audit.benchmark} {audit.scenario}, which "
+                             f"this submission has no results for")
+    return runs, groups, audits
+
+
+def _check_plan(args: argparse.Namespace, groups: dict[tuple[str, str], Group], options: RunOptions) -> None:
+    """What is missing can be run: --benchmarks given, and each group's model and dataset found."""
+    for group in groups.values():
+        missing_accuracy, missing_performance = group.missing()
+        if not (missing_accuracy or missing_performance):
+            continue
+        if not args.benchmarks:
+            what = (["the accuracy run"] if missing_accuracy else []) + \
+                   ([f"{missing_performance} performance run(s)"] if missing_performance else [])
+            raise UsageError(f"--runs: {group.name} lacks {' and '.join(what)}; add them to --runs, or give "
+                             f"--benchmarks and --scenarios (and the run options) to run them")
+        inputs(group, options, args.benchmarks)
+
+
+def _run_missing(args: argparse.Namespace, groups: dict[tuple[str, str], Group], audits: list[Audit],
+                 options: RunOptions) -> None:
+    """Run each group's missing runs, then the audits it lacks (only with --benchmarks)."""
+    for group in groups.values():
+        for path in fill_group(group, options, args.benchmarks or []):
+            print(f"ran {group.name}: {path}")
+    if not args.benchmarks:
+        return
+    for group in groups.values():
+        given = {a.test: a.folder for a in audits if (a.benchmark, a.scenario) == (group.benchmark, group.scenario)}
+        if reference_run(group) is None and set(required_audits(group.benchmark)) - set(given):
+            print(f"  {group.name}: no run with both phases to audit against; run the audits by hand")
+        for audit in run_audits(group, options, args.benchmarks, given):
+            print(f"audited {group.name}: {audit.test} {'PASS' if audit.passed else 'FAIL'} ({audit.folder})")
+            audits.append(audit)
+
+
 def make_submission(args: argparse.Namespace) -> int:
     """Collect the runs (and run what is missing), then write the v0.5 tree in one rename."""
     _check_names(args)
     cfg = SubmissionConfig(output=args.output, division=args.division, submitter=args.submitter,
                            system=args.system, system_desc=args.system_desc)
     folder.check_output(Path(args.output), cfg.identity)  # refused before anything runs
-    runs = [load_run(Path(path)) for path in args.runs or []]
-    groups = group_runs(runs, args.benchmarks)
-    audits = [load_audit(Path(path)) for path in args.audits or []]
-    for audit in audits:
-        if (audit.benchmark, audit.scenario) not in groups and not (
-                audit.benchmark in (args.benchmarks or []) and audit.scenario in (args.scenarios or [])):
-            raise UsageError(f"--audits {audit.folder}: an audit of {audit.benchmark} {audit.scenario}, which "
-                             f"this submission has no results for")
-    for bench in args.benchmarks or []:
-        for scenario in args.scenarios:
-            groups.setdefault((bench, scenario), Group(bench, scenario))
-    options = RunOptions(
-        runs_dir=args.runs_dir or Path(args.output).absolute().with_name(f"{Path(args.output).name}-runs"),
-        backend=args.backend, models=tuple(args.model or ()), dataset_paths=tuple(args.dataset_path or ()),
-        user_conf=args.user_conf, target_qps=args.target_qps, samples_per_query=args.samples_per_query,
-        quick=args.quick, count=args.count, max_batchsize=args.max_batchsize, threads=args.threads,
-        workers=args.workers, device=args.device, precision=args.precision, cache_dir=args.cache_dir)
-    for group in groups.values():
-        missing_accuracy, missing_performance = group.missing()
-        if (missing_accuracy or missing_performance) and not args.benchmarks:
-            what = (["the accuracy run"] if missing_accuracy else []) + \
-                   ([f"{missing_performance} performance run(s)"] if missing_performance else [])
-            raise UsageError(f"--runs: {group.name} lacks {' and '.join(what)}; add them to --runs, or give "
-                             f"--benchmarks and --scenarios (and the run options) to run them")
-        if missing_accuracy or missing_performance:
-            inputs(group, options, args.benchmarks)
+    runs, groups, audits = _collect(args)
+    options = _run_options(args)
+    _check_plan(args, groups, options)
     system_description(cfg, runs, planned=args.backend or "the benchmarks' default backend")  # refuse early
-    for group in groups.values():
-        for path in fill_group(group, options, args.benchmarks or []):
-            print(f"ran {group.name}: {path}")
-    if args.benchmarks:
-        for group in groups.values():
-            given = {a.test: a.folder for a in audits if (a.benchmark, a.scenario) == (group.benchmark, group.scenario)}
-            for audit in run_audits(group, options, args.benchmarks, given):
-                print(f"audited {group.name}: {audit.test} {'PASS' if audit.passed else 'FAIL'} ({audit.folder})")
-                audits.append(audit)
-            if reference_run(group) is None:
-                print(f"  {group.name}: no run with both phases to audit against; run the audits by hand")
+    _run_missing(args, groups, audits, options)
     desc = system_description(cfg, [run for group in groups.values() for run in group.runs()])
     folder.build(Path(args.output), cfg.identity, lambda root: write_tree(root, cfg, groups, desc, audits))
     _report(args, groups, audits)
     return 0
 
 
-def _report(args: argparse.Namespace, groups: dict[tuple[str, str], Group], audits: list) -> None:
+def _report(args: argparse.Namespace, groups: dict[tuple[str, str], Group], audits: list[Audit]) -> None:
     have = {(a.benchmark, a.scenario, a.test) for a in audits}
     print(f"wrote {args.output}: {args.division}/{args.submitter}, system {args.system}, "
           f"{len(groups)} result(s): {', '.join(g.name for g in groups.values())}")
