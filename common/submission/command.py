@@ -11,7 +11,7 @@ from common.submission.audits import Audit, load_audit
 from common.submission.layout import V05_MODEL_NAMES, required_audits
 from common.submission.produce import RunOptions, fill_group, inputs, reference_run, run_audits
 from common.submission.runs import Group, Run, group_runs, load_run
-from common.submission.tree import SubmissionConfig, system_description, write_tree
+from common.submission.tree import SubmissionConfig, kept_results, system_description, write_tree
 
 
 def _check_names(args: argparse.Namespace) -> None:
@@ -94,9 +94,11 @@ def make_submission(args: argparse.Namespace) -> int:
     runs, groups, audits = _collect(args)
     options = _run_options(args)
     _check_plan(args, groups, options)
-    system_description(cfg, runs, planned=args.backend or "the benchmarks' default backend")  # refuse early
+    kept = kept_results(cfg, groups)
+    system_description(cfg, [run.results for run in runs] + kept,  # refused before anything runs
+                       planned=args.backend or "the benchmarks' default backend")
     _run_missing(args, groups, audits, options)
-    desc = system_description(cfg, [run for group in groups.values() for run in group.runs()])
+    desc = system_description(cfg, [run.results for group in groups.values() for run in group.runs()] + kept)
     folder.build(Path(args.output), cfg.identity, lambda root: write_tree(root, cfg, groups, desc, audits))
     _report(args, groups, audits)
     return 0

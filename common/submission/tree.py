@@ -13,6 +13,7 @@ from typing import Any
 
 from common.errors import UsageError
 from common.output_folder import LOCK_NAME
+from common.results import RunResults
 from common.rules import MLPERF_CONF
 from common.submission.audits import Audit
 from common.submission.layout import (
@@ -48,21 +49,37 @@ class SubmissionConfig:
         return {"division": self.division, "submitter": self.submitter, "system": self.system}
 
 
-def system_description(cfg: SubmissionConfig, runs: Sequence[Run], planned: str | None = None) -> dict[str, Any]:
+def system_description(cfg: SubmissionConfig, results: Sequence[RunResults],
+                       planned: str | None = None) -> dict[str, Any]:
     """The systems/<system>.json content (UsageError with a line per missing field); ``planned`` names the
     framework before any run exists (to refuse a bad description before hours of runs)."""
     user = read_user_desc(cfg.system_desc) if cfg.system_desc else {}
-    frameworks, versions = [planned] if planned and not runs else [], {}
-    for run in runs:
-        versions.update(run.results.versions)
-        library = _FRAMEWORKS.get(run.results.backend)
-        version = run.results.versions.get(library or "", "")
-        name = f"{library} {version}".strip() if library else f"none ({run.results.backend} backend: no model)"
+    frameworks, versions = [planned] if planned and not results else [], {}
+    for res in results:
+        versions.update(res.versions)
+        library = _FRAMEWORKS.get(res.backend)
+        name = f"{library} {res.versions.get(library, '')}".strip() if library \
+            else f"none ({res.backend} backend: no model)"
         if name not in frameworks:
             frameworks.append(name)
     identity = {"division": cfg.division, "submitter": cfg.submitter, "system_id": cfg.system}
     parent = Path(cfg.output).absolute().parent
     return build_desc(identity, machine_desc(parent), software_fields(frameworks, versions), user)
+
+
+def kept_results(cfg: SubmissionConfig, groups: Mapping[tuple[str, str], Group]) -> list[RunResults]:
+    """The runs of the results an earlier command put in ``cfg.output`` that this one keeps (their frameworks
+    stay in the system description)."""
+    tree = Tree(Path(cfg.output), cfg.division, cfg.submitter)
+    replaced = {tree.results(cfg.system, V05_MODEL_NAMES[b], s) for b, s in groups}
+    found = []
+    for path in sorted((tree.base / "results" / cfg.system).glob("*/*/*/results.json")):
+        if path.parents[1] not in replaced:
+            try:
+                found.append(RunResults.load(path))
+            except (OSError, ValueError, TypeError):
+                continue
+    return found
 
 
 def write_tree(root: Path, cfg: SubmissionConfig, groups: Mapping[tuple[str, str], Group],

@@ -233,6 +233,8 @@ def test_same_submission_grows_and_a_failed_write_changes_nothing(
     assert submit(out, "--runs", str(onnx_run), "--system-desc", str(system_desc)) == 0
     results = out / BASE / "results" / SYSTEM
     assert sorted(p.name for p in results.iterdir()) == ["mobilenet", "resnet"]
+    framework = json.loads((out / BASE / "systems" / f"{SYSTEM}.json").read_text())["framework"]
+    assert framework.startswith("onnxruntime ") and "none (null backend: no model)" in framework
     before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
 
     def broken(root: Path, *args: object) -> None:
