@@ -125,7 +125,8 @@ def _parser() -> argparse.ArgumentParser:
 def _add_submission_parsers(sub: argparse._SubParsersAction) -> None:
     """``submission`` (the v0.5 tree from finished runs, running what is missing) and ``check``."""
     tree = sub.add_parser("submission", help="write the v0.5 submission tree from finished runs (or run them)",
-                          epilog="then: mlperf-ref check OUTPUT")
+                          epilog="the options from --backend on are 'run's, for the runs and audits that "
+                                 "--benchmarks makes; then: mlperf-ref check OUTPUT")
     tree.add_argument("--submitter", required=True, metavar="ORG")
     tree.add_argument("--system", required=True, metavar="NAME", help="the system's id: systems/NAME.json")
     tree.add_argument("--system-desc", type=Path, metavar="FILE",
@@ -135,11 +136,12 @@ def _add_submission_parsers(sub: argparse._SubParsersAction) -> None:
     tree.add_argument("--runs", nargs="+", type=Path, metavar="DIR", help="finished 'mlperf-ref run' folders")
     tree.add_argument("--audits", nargs="+", type=Path, metavar="DIR", help="'mlperf-ref audit' output folders")
     tree.add_argument("--benchmarks", nargs="+", metavar="BENCHMARK", help="run what these lack (with --scenarios)")
-    tree.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), metavar="SCENARIO")
+    tree.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), metavar="SCENARIO",
+                      help=f"with --benchmarks: {', '.join(SCENARIOS)}")
     tree.add_argument("--runs-dir", type=Path, help="where new runs go (default: OUTPUT-runs beside OUTPUT)")
     tree.add_argument("--backend")
-    tree.add_argument("--model", nargs="+", metavar="[BENCH=]FILE")
-    tree.add_argument("--dataset-path", nargs="+", metavar="[BENCH=]DIR")
+    tree.add_argument("--model", nargs="+", metavar="[BENCH=]FILE", help="BENCH=FILE for each of several benchmarks")
+    tree.add_argument("--dataset-path", nargs="+", metavar="[BENCH=]DIR", help="BENCH=DIR for each of several")
     tree.add_argument("--user-conf", type=Path)
     tree.add_argument("--target-qps", type=float)
     tree.add_argument("--samples-per-query", type=int)
