@@ -1,4 +1,5 @@
-"""The command line: ``mlperf-ref run | audit | calibrate | make-samples | export-model | accuracy | quickstart``."""
+"""The command line: ``mlperf-ref run | audit | calibrate | make-samples | export-model | accuracy |
+quickstart | submission | check``."""
 
 from __future__ import annotations
 
@@ -117,7 +118,44 @@ def _parser() -> argparse.ArgumentParser:
     quick.add_argument("--output", type=Path, default=Path("output/quickstart"))
     quick.add_argument("--scenario", default="Offline", choices=list(SCENARIOS))
     quick.add_argument("--only", nargs="+", metavar="BENCHMARK", help="run only these benchmarks")
+    _add_submission_parsers(sub)
     return parser
+
+
+def _add_submission_parsers(sub: argparse._SubParsersAction) -> None:
+    """``submission`` (the v0.5 tree from finished runs, running what is missing) and ``check``."""
+    tree = sub.add_parser("submission", help="write the v0.5 submission tree from finished runs (or run them)",
+                          epilog="the options from --backend on are 'run's, for the runs and audits that "
+                                 "--benchmarks makes; then: mlperf-ref check OUTPUT")
+    tree.add_argument("--submitter", required=True, metavar="ORG")
+    tree.add_argument("--system", required=True, metavar="NAME", help="the system's id: systems/NAME.json")
+    tree.add_argument("--system-desc", type=Path, metavar="FILE",
+                      help="JSON of v0.5 system fields the machine cannot tell (status, at least)")
+    tree.add_argument("--division", default="closed", choices=["closed", "open"])
+    tree.add_argument("--output", type=Path, required=True, help="the tree's root (written whole, by rename)")
+    tree.add_argument("--runs", nargs="+", type=Path, metavar="DIR", help="finished 'mlperf-ref run' folders")
+    tree.add_argument("--audits", nargs="+", type=Path, metavar="DIR", help="'mlperf-ref audit' output folders")
+    tree.add_argument("--benchmarks", nargs="+", metavar="BENCHMARK", help="run what these lack (with --scenarios)")
+    tree.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), metavar="SCENARIO",
+                      help=f"with --benchmarks: {', '.join(SCENARIOS)}")
+    tree.add_argument("--runs-dir", type=Path, help="where new runs go (default: OUTPUT-runs beside OUTPUT)")
+    tree.add_argument("--backend")
+    tree.add_argument("--model", nargs="+", metavar="[BENCH=]FILE", help="BENCH=FILE for each of several benchmarks")
+    tree.add_argument("--dataset-path", nargs="+", metavar="[BENCH=]DIR", help="BENCH=DIR for each of several")
+    tree.add_argument("--user-conf", type=Path)
+    tree.add_argument("--target-qps", type=float)
+    tree.add_argument("--samples-per-query", type=int)
+    tree.add_argument("--quick", action="store_true", help="quick runs: the tree will NOT pass the check")
+    tree.add_argument("--count", type=int, help="first N samples: the tree will NOT pass the check")
+    tree.add_argument("--max-batchsize", type=int, default=1)
+    tree.add_argument("--threads", type=int)
+    tree.add_argument("--workers", type=int, default=1)
+    tree.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    tree.add_argument("--precision", default="fp32", choices=list(PRECISIONS))
+    tree.add_argument("--cache-dir", type=Path)
+
+    check = sub.add_parser("check", help="check a submission tree: the v0.5 checker's rules and stricter ones")
+    check.add_argument("folder", type=Path, metavar="DIR", help="the tree's root (submission --output)")
 
 
 def _run_config(args: argparse.Namespace, argv: Sequence[str]):
@@ -212,6 +250,18 @@ def _quickstart(args: argparse.Namespace) -> int:
     return run_quickstart(args.output, args.scenario, args.only)
 
 
+def _submission(args: argparse.Namespace) -> int:
+    from common.submission.command import make_submission
+
+    return make_submission(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from common.submission.command import check
+
+    return check(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mlperf-ref``; user mistakes get one line and exit code 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -224,7 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "calibrate": lambda: _calibrate(args),
                    "make-samples": lambda: _make_samples(args),
                    "export-model": lambda: _export(args), "accuracy": lambda: _accuracy(args),
-                   "quickstart": lambda: _quickstart(args)}[args.command]
+                   "quickstart": lambda: _quickstart(args), "submission": lambda: _submission(args),
+                   "check": lambda: _check(args)}[args.command]
         return command()
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
