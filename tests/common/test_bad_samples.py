@@ -31,12 +31,12 @@ def test_the_command_line_names_the_file(broken_imagenet: Path, tmp_path: Path) 
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 1
     line = done.stderr.strip().splitlines()[-1]
-    assert line == (f"error: loading samples failed: ValueError: {broken_imagenet}/synthetic_val_00000005.JPEG: "
-                    "cannot decode this image (missing or corrupt; run verify_dataset.sh)")
+    assert line == (f"error: loading samples failed: BadImage: {broken_imagenet}/synthetic_val_00000005.JPEG: "
+                    "empty file (0 bytes); run verify_dataset.sh, and download_dataset.sh again to restore it")
     assert not (tmp_path / "out" / "results.json").exists()
 
 
 def test_the_library_raises_a_run_error_with_the_cause(broken_imagenet: Path, tmp_path: Path) -> None:
-    with pytest.raises(RunError, match=r"failed while loading samples: ValueError: .*synthetic_val_00000005"):
+    with pytest.raises(RunError, match=r"failed while loading samples: BadImage: .*synthetic_val_00000005.JPEG: empty file"):
         run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=broken_imagenet, quick=True,
                                 output=tmp_path / "out", cache_dir=tmp_path / "cache", progress=False))

@@ -71,6 +71,7 @@ class CocoImages(Dataset):
         self.options = options
         self.cache = cache_folder(Path(options.cache_dir), recipe.name, cache_key)
         self._compute = functools.partial(_compute, self.root / folder, recipe.cached)
+        self._source = (self.root / folder).joinpath  # the image a cache entry is stamped with
 
     def __len__(self) -> int:
         return len(self.names)
@@ -85,6 +86,7 @@ class CocoImages(Dataset):
             self.options.workers,
             f"preprocessing {self.recipe.name}",
             self.options.progress,
+            source=self._source,
         )
         if self.recipe.finish is None:
             return np.stack(arrays)

@@ -35,7 +35,8 @@ class ImageNetImages(Dataset):
     loaded from their cached uint8 crops.
 
     The cache folder is keyed by the dataset folder (its val_map.txt included) and the crop recipe, not by
-    which images are asked for: the validation run and the calibration share their crops.
+    which images are asked for: the validation run and the calibration share their crops. Each entry is
+    stamped with its image's size and times: a changed image is cropped again.
     """
 
     def __init__(self, path: Path, names: Sequence[str], preprocessing: Preprocessing,
@@ -55,6 +56,7 @@ class ImageNetImages(Dataset):
         self._crop = functools.partial(crop_file, root=self.path.resolve(),
                                        interpolation=preprocessing.interpolation,
                                        shorter=preprocessing.shorter, crop=preprocessing.crop)
+        self._source = self.path.resolve().joinpath  # the image a cache entry is stamped with
 
     def __len__(self) -> int:
         return len(self.names)
@@ -62,13 +64,14 @@ class ImageNetImages(Dataset):
     def preprocess(self, indices: Sequence[int]) -> int:
         """Crop and cache the given samples not cached yet, on all cores; how many were computed."""
         return fill_cache(self.cache_dir, [self.names[i] for i in indices], self._crop, self.options.workers,
-                          "preprocessing ImageNet", self.options.progress)
+                          "preprocessing ImageNet", self.options.progress, source=self._source)
 
     def crops(self, indices: Sequence[int]) -> np.ndarray:
         """uint8 NHWC crops of the given samples (computed on all cores once, then read from the cache)."""
         names = [self.names[i] for i in indices]
         arrays = load_cached(self.cache_dir, names, self._crop, workers=self.options.workers,
-                             desc="preprocessing ImageNet", show_progress=self.options.progress)
+                             desc="preprocessing ImageNet", show_progress=self.options.progress,
+                             source=self._source)
         return np.stack(arrays) if arrays else np.empty((0, 0, 0, 3), np.uint8)
 
     def load(self, indices: Sequence[int]) -> np.ndarray:
