@@ -9,6 +9,7 @@ empty, truncated: a stat and two small reads) run without decoding.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -74,3 +75,30 @@ def image_fault(path: Path, decode: bool = True) -> str | None:
     if fault is None and decode and cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_2) is None:
         return "corrupt"
     return fault
+
+
+def missing_or_empty(folder: Path, names: Sequence[str]) -> dict[str, list[str]]:
+    """The ``names`` below ``folder`` that are missing or empty (a stat each: cheap enough to run when a
+    dataset is opened, so such files stop a run before LoadGen starts), by fault."""
+    found: dict[str, list[str]] = {}
+    for name in names:
+        try:
+            empty = os.stat(folder / name).st_size == 0
+        except OSError:
+            found.setdefault("missing", []).append(name)
+            continue
+        if empty:
+            found.setdefault("empty", []).append(name)
+    return found
+
+
+def shown(names: Sequence[str], count: int = 5) -> str:
+    """The first few of ``names``, for an error line."""
+    return ", ".join(names[:count]) + (", ..." if len(names) > count else "")
+
+
+def unusable_summary(found: dict[str, list[str]], of: str) -> str:
+    """"2 of the 20 images are missing (a, b); 1 of the 20 images are empty (0 bytes) (c)" for
+    ``missing_or_empty``'s answer, ``of`` being "the 20 images"."""
+    words = {"missing": "missing", "empty": "empty (0 bytes)"}
+    return "; ".join(f"{len(names)} of {of} are {words[fault]} ({shown(names)})" for fault, names in found.items())

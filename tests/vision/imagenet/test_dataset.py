@@ -112,5 +112,5 @@ def test_corrupt_image_fails_loading_with_its_name(folder: Path, tmp_path: Path)
     name = read_val_map(folder).names[0]
     (folder / name).write_bytes(b"corrupt")
     dataset = ImageNetDataset(folder, RESNET, options(tmp_path, count=1))
-    with pytest.raises(ValueError, match=rf"{name}: cannot decode"):
+    with pytest.raises(ValueError, match=rf"{name}: does not decode as an image"):
         dataset.load([0])
