@@ -165,11 +165,14 @@ def _export(args: argparse.Namespace) -> int:
 
 def _accuracy(args: argparse.Namespace) -> int:
     from common.accuracy.log import read_accuracy_log
+    from common.accuracy.payloads import require_kind
 
-    bench = get_benchmark(args.benchmark)
-    if not args.dataset_path.is_dir():
+    if not args.dataset_path.is_dir():  # before the benchmark (and its engine) is imported
         raise UsageError(f"--dataset-path {args.dataset_path}: no such folder")
-    report = bench.score(read_accuracy_log(args.log), args.dataset_path)
+    results = read_accuracy_log(args.log)
+    bench = get_benchmark(args.benchmark)
+    require_kind(results, bench.payload_kind, args.log, args.benchmark)
+    report = bench.score(results, args.dataset_path)
     for line in report.lines:
         print(line)
     target = bench.info.quality
