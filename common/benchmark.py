@@ -185,6 +185,9 @@ class Benchmark(ABC):
     """One benchmark: its facts, data, model interface, scorer, sample data and model export."""
 
     info: ClassVar[BenchmarkInfo]
+    # The form of its accuracy payloads (common/accuracy/payloads.py): 'mlperf-ref accuracy' refuses a log
+    # of another form; None checks nothing.
+    payload_kind: ClassVar[str | None] = None
 
     @abstractmethod
     def make_task(self, backend: str, dataset_path: Path) -> Task:

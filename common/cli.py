@@ -4,18 +4,20 @@ quickstart | submission | check``."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 # Light imports only: --help and argument errors must not pay for numpy, LoadGen or the engines.
-from common.backends import BACKENDS
+from common.backends import BACKENDS, known_backend
 from common.choices import AUDIT_TEST_NAMES, CALIBRATION_METHODS, PRECISIONS
 from common.choices import SCENARIO_NAMES as SCENARIOS
 from common.errors import Interrupted, RunError, UsageError
+from common.paths import dataset_folder
 from common.registry import benchmark_names, get_benchmark
 
 
@@ -31,6 +33,19 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+def _number(kind: type, low: float, above: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite ``kind`` at least ``low`` (above it with ``above``), refused while the
+    arguments are parsed, before anything heavy is imported."""
+    def parse(text: str) -> float:
+        value = kind(text)
+        if not math.isfinite(value) or value < low or (above and value == low):
+            raise argparse.ArgumentTypeError(f"must be {'above' if above else 'at least'} {low}, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid int value: 'x'"
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mlperf-ref",
@@ -43,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one benchmark through LoadGen",
                          epilog=f"benchmarks: {_benchmark_list()}; backends: {', '.join(BACKENDS)}")
     run.add_argument("benchmark", metavar="BENCHMARK")
-    run.add_argument("--backend", help="default: the benchmark's first backend")
+    run.add_argument("--backend", type=known_backend, help="default: the benchmark's first backend")
     run.add_argument("--scenario", default="SingleStream", choices=list(SCENARIOS))
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--accuracy", dest="mode", action="store_const", const="accuracy",
@@ -53,20 +68,21 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--both", dest="mode", action="store_const", const="both",
                       help="accuracy, then performance, in one command")
     run.add_argument("--model", type=Path, help="model file (not needed for the null backend)")
-    run.add_argument("--dataset-path", type=Path, required=True)
+    run.add_argument("--dataset-path", type=dataset_folder, required=True)
     run.add_argument("--output", type=Path, default=Path("output"))
     run.add_argument("--quick", action="store_true", help="seconds, small counts: NOT valid for submission")
-    run.add_argument("--max-batchsize", type=int, default=1)
-    run.add_argument("--threads", type=int, help="engine threads (default: the cores divided by --workers)")
-    run.add_argument("--workers", type=int, default=1, help="SUT worker threads (default 1)")
+    run.add_argument("--max-batchsize", type=_number(int, 1), default=1)
+    run.add_argument("--threads", type=_number(int, 1), help="engine threads (default: the cores divided by --workers)")
+    run.add_argument("--workers", type=_number(int, 1), default=1, help="SUT worker threads (default 1)")
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     run.add_argument("--precision", default="fp32", choices=list(PRECISIONS),
                      help="reduced precision where the backend and hardware offer it (default fp32)")
     run.add_argument("--user-conf", type=Path, help="LoadGen conf applied on top of the v0.5 mlperf.conf")
-    run.add_argument("--count", type=int, help="use only the first N samples (not valid for submission)")
-    run.add_argument("--target-qps", type=float, help="Server target QPS and Offline expected QPS")
-    run.add_argument("--samples-per-query", type=int, help="MultiStream samples per query")
-    run.add_argument("--batch-timeout-ms", type=float, default=0.0,
+    run.add_argument("--count", type=_number(int, 1), help="use only the first N samples (not valid for submission)")
+    run.add_argument("--target-qps", type=_number(float, 0, above=True),
+                     help="Server target QPS and Offline expected QPS")
+    run.add_argument("--samples-per-query", type=_number(int, 1), help="MultiStream samples per query")
+    run.add_argument("--batch-timeout-ms", type=_number(float, 0), default=0.0,
                      help="Server dynamic batching: longest wait for a fuller batch (default 0: take what is "
                           "queued; a wait pays where batches run faster per sample, as on GPUs)")
     run.add_argument("--cache-dir", type=Path, help="preprocessing cache (default ~/.cache/mlperf-ref)")
@@ -230,11 +246,14 @@ def _export(args: argparse.Namespace) -> int:
 
 def _accuracy(args: argparse.Namespace) -> int:
     from common.accuracy.log import read_accuracy_log
+    from common.accuracy.payloads import require_kind
 
-    bench = get_benchmark(args.benchmark)
-    if not args.dataset_path.is_dir():
+    if not args.dataset_path.is_dir():  # before the benchmark (and its engine) is imported
         raise UsageError(f"--dataset-path {args.dataset_path}: no such folder")
-    report = bench.score(read_accuracy_log(args.log), args.dataset_path)
+    results = read_accuracy_log(args.log)
+    bench = get_benchmark(args.benchmark)
+    require_kind(results, bench.payload_kind, args.log, args.benchmark)
+    report = bench.score(results, args.dataset_path)
     for line in report.lines:
         print(line)
     target = bench.info.quality

@@ -33,6 +33,7 @@ from common.environment import library_versions, machine_facts
 from common.errors import UsageError
 from common.loadgen_phase import SutOptions, run_loadgen_phase
 from common.output_folder import held
+from common.paths import dataset_folder
 from common.progress import progress_enabled
 from common.registry import get_benchmark
 from common.results import AccuracyResult, LoadGenResult, PhaseResult, RunResults
@@ -115,9 +116,7 @@ def _validate(cfg: RunConfig, bench: Benchmark) -> None:
         raise UsageError(f"--scenario {cfg.scenario}: choose one of {', '.join(SCENARIOS)}")
     if cfg.mode not in MODES:
         raise UsageError(f"mode {cfg.mode}: choose one of {', '.join(MODES)}")
-    if not Path(cfg.dataset_path).is_dir():
-        raise UsageError(f"--dataset-path {cfg.dataset_path}: no such folder (see 'mlperf-ref make-samples' "
-                         f"or the benchmark's download_dataset.sh)")
+    dataset_folder(cfg.dataset_path)
     for option, value in (("--max-batchsize", cfg.max_batchsize), ("--threads", cfg.threads),
                           ("--workers", cfg.workers), ("--count", cfg.count)):
         if value is not None and value < 1:

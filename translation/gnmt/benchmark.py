@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from common.accuracy.bleu import RunningBleu
+from common.accuracy.payloads import TRANSLATION
 from common.benchmark import (
     AccuracyReport,
     Benchmark,
@@ -37,6 +38,7 @@ EXPORT_NUM_UNITS = 128
 class GNMTBenchmark(Benchmark):
     """GNMT v2 (4 layers, 1024 units) from the official TF1 checkpoint, in plain torch."""
 
+    payload_kind = TRANSLATION
     info = BenchmarkInfo(
         name="gnmt",
         title="GNMT (4-layer, tensorflow/nmt)",

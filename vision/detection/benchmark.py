@@ -12,6 +12,7 @@ import numpy as np
 from torch import nn
 
 from common.accuracy.coco_map import coco_map
+from common.accuracy.payloads import DETECTION
 from common.benchmark import AccuracyReport, Benchmark, Dataset, DatasetOptions
 from vision.coco.annotations import annotations_path
 from vision.coco.calibration_lists import CALIBRATION_LISTS
@@ -29,6 +30,7 @@ def reference_names(state_dict_json: Path) -> list[str]:
 class CocoDetector(Benchmark):
     """A COCO 2017 val detector; subclasses give the model, its task, its input recipe and its export."""
 
+    payload_kind = DETECTION
     reference_state_dict: ClassVar[Path]  # the official ``.pytorch`` file's tensor names and shapes
 
     @abstractmethod
