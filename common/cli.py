@@ -71,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--cache-dir", type=Path, help="preprocessing cache (default ~/.cache/mlperf-ref)")
     run.add_argument("--find-samples-per-query", action="store_true",
                      help="MultiStream: search the most samples per query that meet the latency bound")
+    run.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                     help="run the batches on Ray replicas: a local Ray instance, or the cluster at HOST:PORT "
+                          "('ray start --head'); LoadGen stays here")
+    run.add_argument("--replicas", type=int, help="--ray: engines to start (default: as many as the nodes hold)")
+    run.add_argument("--cpus-per-replica", type=float, default=1.0, help="--ray: CPUs each replica takes (default 1)")
+    run.add_argument("--gpus-per-replica", type=float, help="--ray: GPUs each replica takes (default 1 with cuda)")
+    run.add_argument("--replica-restarts", type=int,
+                     help="--ray: replacements for replicas lost mid-run (default: one per replica)")
     run.set_defaults(mode="performance")
 
     calibrate = sub.add_parser(
@@ -121,7 +129,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         precision=args.precision,
         count=args.count, user_conf=args.user_conf, target_qps=args.target_qps,
         samples_per_query=args.samples_per_query, batch_timeout_ms=args.batch_timeout_ms,
-        cache_dir=args.cache_dir, fail_fast=True, command_line=["mlperf-ref", *argv],
+        cache_dir=args.cache_dir, fail_fast=True, command_line=["mlperf-ref", *argv], ray=_ray_options(args),
     )
     if args.find_samples_per_query:
         from common.multistream_search import find_samples_per_query
@@ -130,6 +138,19 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             raise UsageError("--find-samples-per-query needs --scenario MultiStream and performance mode")
         return 0 if find_samples_per_query(cfg)["samples_per_query"] > 0 else 1
     return exit_code(run_benchmark(cfg))
+
+
+def _ray_options(args: argparse.Namespace) -> object:
+    from common.distributed.options import RayOptions
+
+    if args.ray is None:
+        given = [o for o, v in (("--replicas", args.replicas), ("--gpus-per-replica", args.gpus_per_replica),
+                                ("--replica-restarts", args.replica_restarts)) if v is not None]
+        if given or args.cpus_per_replica != 1.0:
+            raise UsageError(f"{(given or ['--cpus-per-replica'])[0]} needs --ray")
+        return None
+    return RayOptions(address=args.ray, replicas=args.replicas, cpus_per_replica=args.cpus_per_replica,
+                      gpus_per_replica=args.gpus_per_replica, restarts=args.replica_restarts)
 
 
 def _calibrate(args: argparse.Namespace) -> int:
