@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,9 @@ class Connection:
 
 def connect(options: RayOptions) -> Connection:
     """Join the cluster at the options' address, reuse this process's connection, or start a local one."""
+    loaded = sys.modules.get("ray")
+    if not options.local and not (loaded and loaded.is_initialized()):  # said at once, before ray loads
+        check_reachable(options.address, options.connect_timeout_s)
     import ray
 
     if ray.is_initialized():
@@ -52,7 +56,6 @@ def connect(options: RayOptions) -> Connection:
     if options.local:
         ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **quiet)
         return Connection(ray.get_runtime_context().gcs_address, owned=True)
-    check_reachable(options.address, options.connect_timeout_s)
     try:
         ray.init(address=options.address, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -97,12 +100,12 @@ class RayCluster:
     """The run's connection and replicas; ``close`` stops what the run started."""
 
     def __init__(self, cfg: Any, options: RayOptions) -> None:
+        self.options = options
+        self.connection = connect(options)
         import ray
 
         from common.distributed.pool import ReplicaActor, ReplicaPool
 
-        self.options = options
-        self.connection = connect(options)
         try:
             nodes = alive_nodes()
             self.nodes = {n["NodeID"]: {"host": n.get("NodeManagerHostname"), "ip": n.get("NodeManagerAddress")}
@@ -130,7 +133,8 @@ class RayCluster:
                              "ip": r.facts.get("ip") or node.get("ip"), "pid": r.pid,
                              "cpus": r.facts.get("resources", {}).get("CPU", self.cpus),
                              "gpus": r.facts.get("resources", {}).get("GPU", 0.0),
-                             "gpu_ids": r.facts.get("gpu_ids", []), "batches": r.batches})
+                             "gpu_ids": r.facts.get("gpu_ids", []), "batches": r.batches,
+                             "samples": r.samples})
         started = [r for r in pool.replicas if r.generation == 0]
         return ClusterResult(
             ray_version=self.ray_version, address=self.connection.address,

@@ -40,6 +40,7 @@ class ReplicaHandle:
     alive: bool = True
     in_flight: int = 0
     batches: int = 0  # batches it answered
+    samples: int = 0  # samples it answered
     generation: int = 0  # 0: started with the run, n: the n-th replacement in its place
 
     @property
@@ -89,6 +90,8 @@ class ReplicaPool:
         self.restarts = 0
         self.lost: list[str] = []  # what died, in order
         self._pending = 0  # replacements starting
+        self._starting: list[ReplicaHandle] = []  # their handles (stopped by close if still starting)
+        self._closed = False
         self.purpose: str | None = None
         self.loaded: dict[int, None] = {}  # the samples loaded now, in load order
 
@@ -135,16 +138,16 @@ class ReplicaPool:
             try:
                 payloads = ray.get(replica.actor.run.remote(indices))
             except RayActorError as exc:
-                self._release(replica, answered=False)
+                self._release(replica, answered=0)
                 self.lose(replica, exc)
                 continue
             except RayTaskError as exc:
-                self._release(replica, answered=False)
+                self._release(replica, answered=0)
                 raise cause_of(exc) from None
             except BaseException:
-                self._release(replica, answered=False)
+                self._release(replica, answered=0)
                 raise
-            self._release(replica, answered=True)
+            self._release(replica, answered=len(indices))
             return payloads
 
     def _acquire(self) -> ReplicaHandle:
@@ -159,10 +162,12 @@ class ReplicaPool:
                     raise ReplicasLost(self.lost_line())
                 self._cond.wait(0.1)
 
-    def _release(self, replica: ReplicaHandle, answered: bool) -> None:
+    def _release(self, replica: ReplicaHandle, answered: int) -> None:
+        """A batch back from ``replica`` with ``answered`` samples (0: not answered)."""
         with self._cond:
             replica.in_flight -= 1
-            replica.batches += answered
+            replica.batches += answered > 0
+            replica.samples += answered
             self._cond.notify_all()
 
     # -- losses ---------------------------------------------------------------------------------------
@@ -181,7 +186,12 @@ class ReplicaPool:
             threading.Thread(target=self._replace, args=(replica,), daemon=True, name="ray-replace").start()
 
     def _replace(self, lost: ReplicaHandle) -> None:
-        handle = ReplicaHandle(lost.index, self._spawn(lost.index), generation=lost.generation + 1)
+        with self._cond:
+            if self._closed:
+                self._pending -= 1
+                return
+            handle = ReplicaHandle(lost.index, self._spawn(lost.index), generation=lost.generation + 1)
+            self._starting.append(handle)
         try:
             handle.facts = opened([handle], "open")[0]
             with self._members:
@@ -190,12 +200,16 @@ class ReplicaPool:
                     if self.loaded:
                         opened([handle], "load", list(self.loaded))
                 with self._cond:
-                    self.replicas.append(handle)
+                    if self._closed:  # the run ended while it started
+                        ray.kill(handle.actor, no_restart=True)
+                    else:
+                        self.replicas.append(handle)
         except (UsageError, RunError) as exc:
             with self._cond:
                 self.lost.append(f"the replacement of replica {lost.index} did not start: {exc}")
         finally:
             with self._cond:
+                self._starting.remove(handle)
                 self._pending -= 1
                 self._cond.notify_all()
 
@@ -203,5 +217,9 @@ class ReplicaPool:
         return f"every Ray replica was lost ({'; '.join(self.lost) or 'none started'})"
 
     def close(self) -> None:
-        for replica in self.replicas:
+        """Stop every replica, those still starting too (their CPUs and GPUs go back to the cluster)."""
+        with self._cond:
+            self._closed = True
+            stopping = self.replicas + self._starting
+        for replica in stopping:
             ray.kill(replica.actor, no_restart=True)

@@ -13,10 +13,10 @@ from common.samples import export_random_model, make_all_samples
 BENCHMARKS = ("resnet50", "ssd-mobilenet")
 
 
-def make_inputs(root: Path) -> tuple[dict[str, Path], dict[str, Path]]:
-    """The sample data folders and random-weight models of BENCHMARKS, by benchmark name."""
-    data = make_all_samples(root / "samples", list(BENCHMARKS))
-    models = {name: export_random_model(get_benchmark(name), root / f"{name}.onnx") for name in BENCHMARKS}
+def make_inputs(root: Path, names: tuple[str, ...] = BENCHMARKS) -> tuple[dict[str, Path], dict[str, Path]]:
+    """The sample data folders and random-weight models of ``names``, by benchmark name."""
+    data = make_all_samples(root / "samples", list(names))
+    models = {name: export_random_model(get_benchmark(name), root / f"{name}.onnx") for name in names}
     return data, models
 
 
