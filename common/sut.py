@@ -9,7 +9,6 @@ has waited ``batch_timeout_ms``.
 from __future__ import annotations
 
 import itertools
-import os
 import queue
 import sys
 import threading
@@ -22,6 +21,7 @@ import numpy as np
 
 from common.backends.base import Backend, Postprocess
 from common.benchmark import Task
+from common.interruption import hard_exit
 from common.qsl import SampleLibrary, SampleStore
 
 
@@ -66,7 +66,7 @@ class Failure:
         if self.fail_fast:  # LoadGen cannot be stopped mid-test: end the process, do not hang
             said = "the backend failed mid-run" if where == BACKEND else f"{where} failed"
             print(f"error: {said}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-            os._exit(1)
+            hard_exit(1)
 
 
 class BatchRunner:

@@ -13,6 +13,7 @@ from typing import Any
 
 from common.distributed.options import RayOptions
 from common.errors import UsageError
+from common.interruption import before_hard_exit
 from common.results import ClusterResult
 
 # ray start --head prints "ray start --address='HOST:PORT'" for the other nodes; the driver uses the same
@@ -102,6 +103,7 @@ class RayCluster:
     def __init__(self, cfg: Any, options: RayOptions) -> None:
         self.options = options
         self.connection = connect(options)
+        self._forget_stop = before_hard_exit(self.close) if self.connection.owned else None
         import ray
 
         from common.distributed.pool import ReplicaActor, ReplicaPool
@@ -151,3 +153,5 @@ class RayCluster:
             pool.close()
         if self.connection.owned and ray.is_initialized():
             ray.shutdown()
+        if self._forget_stop is not None:
+            self._forget_stop()
