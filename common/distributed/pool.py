@@ -84,8 +84,13 @@ class ReplicaPool:
         self._cond = threading.Condition()
         self._members = threading.RLock()  # sample loads and replacements joining are never interleaved
         self.replicas = [ReplicaHandle(i, spawn(i)) for i in range(count)]
-        for handle, facts in zip(self.replicas, opened(self.replicas, "open"), strict=True):
-            handle.facts = facts
+        try:
+            for handle, facts in zip(self.replicas, opened(self.replicas, "open"), strict=True):
+                handle.facts = facts
+        except BaseException:  # a replica that cannot open: none of them keeps its CPUs and GPUs
+            for handle in self.replicas:
+                ray.kill(handle.actor, no_restart=True)
+            raise
         self.restart_budget = restart_budget
         self.restarts = 0
         self.lost: list[str] = []  # what died, in order
