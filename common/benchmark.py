@@ -203,6 +203,11 @@ class Benchmark(ABC):
     def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
         """Score accuracy payloads keyed by qsl index (each index once)."""
 
+    def decode_payload(self, payload: bytes) -> Any:
+        """One accuracy-log payload as the benchmark's data (the audit's TEST01 compares these, not bytes):
+        float32 values by default (ImageNet's label; the detectors' 7 float32 per detection)."""
+        return np.frombuffer(payload, dtype=np.float32)
+
     @abstractmethod
     def make_samples(self, output: Path) -> Path:
         """Write the embedded sample data in the real folder layout below ``output``; return its folder."""

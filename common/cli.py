@@ -1,4 +1,5 @@
-"""The command line: ``mlperf-ref run | calibrate | make-samples | export-model | accuracy | quickstart``."""
+"""The command line: ``mlperf-ref run | audit | calibrate | make-samples | export-model | accuracy |
+quickstart | submission | check``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 # Light imports only: --help and argument errors must not pay for numpy, LoadGen or the engines.
 from common.backends import BACKENDS
-from common.choices import CALIBRATION_METHODS, PRECISIONS
+from common.choices import AUDIT_TEST_NAMES, CALIBRATION_METHODS, PRECISIONS
 from common.choices import SCENARIO_NAMES as SCENARIOS
 from common.errors import Interrupted, RunError, UsageError
 from common.registry import benchmark_names, get_benchmark
@@ -79,7 +80,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--gpus-per-replica", type=float, help="--ray: GPUs each replica takes (default 1 with cuda)")
     run.add_argument("--replica-restarts", type=int,
                      help="--ray: replacements for replicas lost mid-run (default: one per replica)")
+    run.add_argument("--allow-audit-config", action="store_true",
+                     help="run although an audit.config in the working directory changes the run (never submittable)")
     run.set_defaults(mode="performance")
+
+    audit = sub.add_parser("audit", help="run and verify one v0.5 audit test (TEST01, TEST04-A, TEST04-B, TEST05)",
+                           epilog="takes the options of 'run'; --output is the test's own folder",
+                           add_help=False)  # -h comes with run's options
+    audit.add_argument("test", metavar="TEST", choices=list(AUDIT_TEST_NAMES))
+    audit._add_container_actions(run)  # the same options as 'run' (what argparse's parents= does)
+    audit.set_defaults(**run._defaults)
+    audit.add_argument("--reference", type=Path, metavar="RUN_DIR",
+                       help="the submission run to compare with ('run --both' output; TEST04-B: the TEST04-A folder)")
 
     calibrate = sub.add_parser(
         "calibrate", help="make an int8 model: post-training quantization on an official calibration list",
@@ -114,15 +126,52 @@ def _parser() -> argparse.ArgumentParser:
     quick.add_argument("--output", type=Path, default=Path("output/quickstart"))
     quick.add_argument("--scenario", default="Offline", choices=list(SCENARIOS))
     quick.add_argument("--only", nargs="+", metavar="BENCHMARK", help="run only these benchmarks")
+    _add_submission_parsers(sub)
     return parser
 
 
-def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from common.runner import RunConfig, run_benchmark  # noqa: I001 - heavy imports only when running
-    from common.verdict import exit_code
+def _add_submission_parsers(sub: argparse._SubParsersAction) -> None:
+    """``submission`` (the v0.5 tree from finished runs, running what is missing) and ``check``."""
+    tree = sub.add_parser("submission", help="write the v0.5 submission tree from finished runs (or run them)",
+                          epilog="the options from --backend on are 'run's, for the runs and audits that "
+                                 "--benchmarks makes; then: mlperf-ref check OUTPUT")
+    tree.add_argument("--submitter", required=True, metavar="ORG")
+    tree.add_argument("--system", required=True, metavar="NAME", help="the system's id: systems/NAME.json")
+    tree.add_argument("--system-desc", type=Path, metavar="FILE",
+                      help="JSON of v0.5 system fields the machine cannot tell (status, at least)")
+    tree.add_argument("--division", default="closed", choices=["closed", "open"])
+    tree.add_argument("--output", type=Path, required=True, help="the tree's root (written whole, by rename)")
+    tree.add_argument("--runs", nargs="+", type=Path, metavar="DIR", help="finished 'mlperf-ref run' folders")
+    tree.add_argument("--audits", nargs="+", type=Path, metavar="DIR", help="'mlperf-ref audit' output folders")
+    tree.add_argument("--benchmarks", nargs="+", metavar="BENCHMARK", help="run what these lack (with --scenarios)")
+    tree.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), metavar="SCENARIO",
+                      help=f"with --benchmarks: {', '.join(SCENARIOS)}")
+    tree.add_argument("--runs-dir", type=Path, help="where new runs go (default: OUTPUT-runs beside OUTPUT)")
+    tree.add_argument("--backend")
+    tree.add_argument("--model", nargs="+", metavar="[BENCH=]FILE", help="BENCH=FILE for each of several benchmarks")
+    tree.add_argument("--dataset-path", nargs="+", metavar="[BENCH=]DIR", help="BENCH=DIR for each of several")
+    tree.add_argument("--user-conf", type=Path)
+    tree.add_argument("--target-qps", type=float)
+    tree.add_argument("--samples-per-query", type=int)
+    tree.add_argument("--quick", action="store_true", help="quick runs: the tree will NOT pass the check")
+    tree.add_argument("--count", type=int, help="first N samples: the tree will NOT pass the check")
+    tree.add_argument("--max-batchsize", type=int, default=1)
+    tree.add_argument("--threads", type=int)
+    tree.add_argument("--workers", type=int, default=1)
+    tree.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    tree.add_argument("--precision", default="fp32", choices=list(PRECISIONS))
+    tree.add_argument("--cache-dir", type=Path)
+
+    check = sub.add_parser("check", help="check a submission tree: the v0.5 checker's rules and stricter ones")
+    check.add_argument("folder", type=Path, metavar="DIR", help="the tree's root (submission --output)")
+
+
+def _run_config(args: argparse.Namespace, argv: Sequence[str]):
+    """The RunConfig of 'run' and 'audit' options."""
+    from common.runner import RunConfig
 
     bench = get_benchmark(args.benchmark)
-    cfg = RunConfig(
+    return RunConfig(
         benchmark=args.benchmark, backend=args.backend or bench.info.default_backend, scenario=args.scenario,
         mode=args.mode, model=args.model, dataset_path=args.dataset_path, output=args.output, quick=args.quick,
         max_batchsize=args.max_batchsize, threads=args.threads, workers=args.workers, device=args.device,
@@ -130,7 +179,15 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         count=args.count, user_conf=args.user_conf, target_qps=args.target_qps,
         samples_per_query=args.samples_per_query, batch_timeout_ms=args.batch_timeout_ms,
         cache_dir=args.cache_dir, fail_fast=True, command_line=["mlperf-ref", *argv], ray=_ray_options(args),
+        allow_audit_config=args.allow_audit_config,
     )
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from common.runner import run_benchmark  # noqa: I001 - heavy imports only when running
+    from common.verdict import exit_code
+
+    cfg = _run_config(args, argv)
     if args.find_samples_per_query:
         from common.multistream_search import find_samples_per_query
 
@@ -151,6 +208,14 @@ def _ray_options(args: argparse.Namespace) -> object:
         return None
     return RayOptions(address=args.ray, replicas=args.replicas, cpus_per_replica=args.cpus_per_replica,
                       gpus_per_replica=args.gpus_per_replica, restarts=args.replica_restarts)
+
+
+def _audit(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from common.audit.command import run_audit
+
+    if args.find_samples_per_query or args.allow_audit_config:
+        raise UsageError("audit: --find-samples-per-query and --allow-audit-config do not apply to an audit test")
+    return 0 if run_audit(args.test, _run_config(args, argv), args.reference)["passed"] else 1
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -206,6 +271,18 @@ def _quickstart(args: argparse.Namespace) -> int:
     return run_quickstart(args.output, args.scenario, args.only)
 
 
+def _submission(args: argparse.Namespace) -> int:
+    from common.submission.command import make_submission
+
+    return make_submission(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from common.submission.command import check
+
+    return check(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mlperf-ref``; user mistakes get one line and exit code 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -214,10 +291,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminated) if routed else None
     try:
         args = _parser().parse_args(argv)
-        command = {"run": lambda: _run(args, argv), "calibrate": lambda: _calibrate(args),
+        command = {"run": lambda: _run(args, argv), "audit": lambda: _audit(args, argv),
+                   "calibrate": lambda: _calibrate(args),
                    "make-samples": lambda: _make_samples(args),
                    "export-model": lambda: _export(args), "accuracy": lambda: _accuracy(args),
-                   "quickstart": lambda: _quickstart(args)}[args.command]
+                   "quickstart": lambda: _quickstart(args), "submission": lambda: _submission(args),
+                   "check": lambda: _check(args)}[args.command]
         return command()
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -144,6 +144,7 @@ class Verdict:
     loadgen_valid: bool | None
     submittable: bool
     notes: list[str]
+    problems: list[str] = field(default_factory=list)  # settings in force that are not v0.5's, quick/--count
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Verdict:
@@ -151,7 +152,7 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         return {"latency": self.latency, "accuracy": self.accuracy, "loadgen_valid": self.loadgen_valid,
-                "submittable": self.submittable, "notes": self.notes}
+                "submittable": self.submittable, "notes": self.notes, "problems": self.problems}
 
 
 @dataclass
