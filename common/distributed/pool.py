@@ -136,6 +136,19 @@ class ReplicaPool:
             raise ReplicasLost(self.lost_line())
 
     # -- batches --------------------------------------------------------------------------------------
+    def batch_order(self, indices: list[int]) -> list[int] | None:
+        """A query's batch order as a replica that holds its samples computes it (one round trip)."""
+        while True:
+            replica = self._acquire()
+            try:
+                return ray.get(replica.actor.batch_order.remote(indices))
+            except RayActorError as exc:
+                self.lose(replica, exc)
+            except RayTaskError as exc:
+                raise cause_of(exc) from None
+            finally:
+                self._release(replica, answered=0)
+
     def run(self, indices: list[int]) -> list[bytes]:
         """One batch's payloads from a replica, again on another when the one it went to dies."""
         while True:

@@ -104,6 +104,12 @@ class Replica:
         return len(self.store.rows)
 
     @_named
+    def batch_order(self, indices: Sequence[int]) -> list[int] | None:
+        """The order a query's samples take before it is cut into batches, as a local run orders them (the
+        task's sort key, e.g. GNMT's sentence lengths, needs the samples, which are here)."""
+        return self.store.batch_order(indices, self.session.task)
+
+    @_named
     def run(self, indices: Sequence[int]) -> list[bytes]:
         """One batch: its payloads in the order of ``indices``."""
         from common.sut import compute_payloads

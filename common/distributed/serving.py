@@ -48,7 +48,13 @@ class RemoteLibrary:
             self._on_error(exc)
 
     def batch_order(self, indices: Sequence[int], task: Task) -> list[int] | None:
-        """Runs of consecutive loaded rows (a task's sort key needs the samples, which are not here)."""
+        """Runs of consecutive loaded rows; where the task has a sort key (GNMT's sentence lengths), the order
+        a replica computes from the samples it holds, so batches are those of a local run."""
+        if type(task).sort_key is not Task.sort_key:
+            try:
+                return self.pool.batch_order(list(indices))
+            except Exception:  # noqa: BLE001 - in LoadGen's issue callback: the batches will report the error
+                return None
         try:
             return row_order([self._positions[i] for i in indices]) if indices else None
         except KeyError:
