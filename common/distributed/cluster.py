@@ -30,12 +30,35 @@ def check_reachable(address: str, timeout_s: float) -> None:
     if not host or not port.isdigit():
         raise UsageError(f"--ray {address}: give HOST:PORT of the cluster's head (or 'auto'); {START_HINT}")
     try:
-        with socket.create_connection((host, int(port)), timeout=timeout_s):
-            pass
+        with socket.create_connection((host, int(port)), timeout=timeout_s) as connection:
+            speaks = os.environ.get("RAY_USE_TLS", "0") in ("1", "true") or _speaks_grpc(connection)
     except OSError as exc:
         reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
         raise UsageError(f"--ray {address}: cannot reach a Ray cluster there within {timeout_s:g} s ({reason}); "
                          f"{START_HINT}") from None
+    if not speaks:  # ray.init would wait for a GCS there for minutes
+        raise UsageError(f"--ray {address}: something listens there but it is not a Ray cluster's head (no gRPC "
+                         f"answer within {timeout_s:g} s); {START_HINT}")
+
+
+# HTTP/2's client preface and an empty SETTINGS frame: a gRPC server (Ray's GCS) answers with its SETTINGS
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+SETTINGS_FRAME = 4
+
+
+def _speaks_grpc(connection: socket.socket) -> bool:
+    """Whether the peer answers HTTP/2's preface with a SETTINGS frame (as the GCS's gRPC server does)."""
+    try:
+        connection.sendall(HTTP2_PREFACE)
+        header = b""
+        while len(header) < 9:
+            chunk = connection.recv(9 - len(header))
+            if not chunk:
+                return False
+            header += chunk
+    except OSError:
+        return False
+    return header[3] == SETTINGS_FRAME
 
 
 @dataclass

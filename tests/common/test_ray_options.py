@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -50,3 +51,17 @@ def test_unreachable_address_is_refused_within_seconds_without_ray(tmp_path) -> 
     err = done.stderr.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --ray 127.0.0.1:1: cannot reach a Ray cluster there "
                                                "within 5 s (Connection refused); start one with 'ray start --head'")
+
+
+def test_a_port_that_is_no_ray_head_is_refused_within_seconds(tmp_path, capsys) -> None:
+    """Something listens but never speaks gRPC (ray.init would wait minutes for a GCS there)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        port = server.getsockname()[1]
+        started = time.monotonic()
+        message = refused(["--ray", f"127.0.0.1:{port}"], capsys, tmp_path)
+        took = time.monotonic() - started
+    assert 4 < took < 20  # the 5 s bound, then one line
+    assert message.startswith(f"error: --ray 127.0.0.1:{port}: something listens there but it is not a Ray "
+                              "cluster's head (no gRPC answer within 5 s)")
