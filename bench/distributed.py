@@ -3,10 +3,10 @@ the null backend through Ray (what the driver and Ray's calls cost).
 
 One Ray instance serves every run (started here, with the machine's CPUs), so each figure pays for its
 replicas' start only once. Rows: ResNet50 onnxruntime Offline, N replicas x 1 thread on Ray against raw
-onnxruntime at N threads and against one process at N threads (bench/engine.py's row 1 run, taken in the
-same command); the null backend on Ray: Offline samples/s at a large batch (the dispatch ceiling), the
-highest VALID Server QPS at the 15 ms bound, and one batch's round trip (driver -> replica -> driver)
-beside a bare actor call.
+onnxruntime at N threads and against one process at N threads, all three taking turns in one command; the
+null backend on Ray: Offline samples/s at a large batch and at batches that are views of the replica's
+block (the dispatch ceiling), the highest VALID Server QPS at the 15 ms bound, and one batch's round trip
+(driver -> replica -> driver) beside a bare actor call.
 """
 
 from __future__ import annotations
@@ -15,16 +15,18 @@ import dataclasses
 import statistics
 import time
 
-from bench.engine import OFFLINE_QUERY_MARGIN, EngineCase, _config, command, offline_row
+from bench import goals
+from bench.engine import OFFLINE_QUERY_MARGIN, EngineCase, _config, command, raw_throughput, ready_feeds
 from bench.null import search_peak
 from bench.options import RayBenchOptions
-from bench.rows import Row, absolute, compared
+from bench.rows import Row, absolute, compared, judge
 from bench.workspace import Workspace, write_user_conf
 from common.distributed.options import RayOptions
 from common.runner import RunConfig, Session, open_session
 
 RAY_VS_RAW = ">= 0.95"  # ResNet50 Offline on replicas / raw onnxruntime at the same cores
 GROUP = "ray"
+SERVER_QUERIES = 1024
 VIEW_BATCH = 20  # the sample set's images: Offline batches of all of them are views of the loaded block
 
 
@@ -40,37 +42,60 @@ def offline_rate(session: Session, target_qps: float, batch: int | None = None) 
 
 
 def resnet50_rows(opts: RayBenchOptions, ws: Workspace) -> list[Row]:
-    """Replicas x 1 thread on Ray against raw onnxruntime and one process, both at ``replicas`` threads."""
+    """Replicas x 1 thread on Ray against raw onnxruntime and one process, both at ``replicas`` threads.
+
+    Raw windows, one-process runs and Ray runs take turns (raw, one process, raw, Ray, raw, ...), and each
+    run is divided by the mean of the raw windows either side of it, so that other work coming and going on
+    the machine falls on both sides of every ratio; the rows show the medians.
+    """
     case = EngineCase("resnet50", "onnxruntime")
-    local = offline_row(case, ws, opts.batch, opts.replicas, opts.seconds, opts.repeats, group=GROUP)
     conf = write_user_conf(ws.runs / "ray-offline.conf",
                            {"Offline": {"min_duration": int(opts.seconds * 1000), "min_query_count": 1}})
-    cfg = _config(case, ws, "Offline", opts.batch, 1, conf)
-    cfg = dataclasses.replace(cfg, output=ws.runs / "ray-resnet50-offline")
-    session = ray_session(cfg, opts.replicas)
+    local = open_session(_config(case, ws, "Offline", opts.batch, opts.replicas, conf))
+    feeds = ready_feeds(local, opts.batch)
+    remote_cfg = dataclasses.replace(_config(case, ws, "Offline", opts.batch, 1, conf),
+                                     output=ws.runs / "ray-resnet50-offline")
+    remote = ray_session(remote_cfg, opts.replicas)
+    raws = [raw_throughput(local.backend, feeds, opts.seconds)]
+    runs: dict[str, list[float]] = {"one": [], "ray": []}
+    ratios: dict[str, list[float]] = {"one": [], "ray": []}
     try:
-        rates = [offline_rate(session, OFFLINE_QUERY_MARGIN * (local.baseline or 50.0)) for _ in range(opts.repeats)]
-        cluster = session.cluster.describe().to_dict()
+        for _ in range(opts.repeats):
+            for kind, session in (("one", local), ("ray", remote)):
+                rate, _ = offline_rate(session, OFFLINE_QUERY_MARGIN * raws[-1])
+                raws.append(raw_throughput(local.backend, feeds, opts.seconds))
+                runs[kind].append(rate)
+                ratios[kind].append(rate / statistics.mean(raws[-2:]))
+        cluster = remote.cluster.describe().to_dict()
     finally:
-        session.close()
-    figure = statistics.median(r for r, _ in rates)
-    ray_command = command(session.cfg) + f" --ray --replicas {opts.replicas}"
-    name = f"resnet50 onnxruntime Offline b{opts.batch}: {opts.replicas} replicas x 1 thread on Ray"
-    details = {"runs": rates, "cluster": cluster, "all_valid": all(v for _, v in rates)}
-    return [
-        local,
-        compared(GROUP, f"{name} vs raw onnxruntime at {opts.replicas} threads", figure, local.baseline,
-                 "samples/s", "raw predict (row above)", RAY_VS_RAW, command=ray_command, details=details),
-        compared(GROUP, f"{name} vs 1 process x {opts.replicas} threads", figure, local.figure, "samples/s",
-                 "harness in one process (row above)", "", command=ray_command),
+        remote.close()
+    raw, one, ray_rate = statistics.median(raws), statistics.median(runs["one"]), statistics.median(runs["ray"])
+    details = {"raw_runs": raws, "one_process_runs": runs["one"], "ray_runs": runs["ray"], "ratios": ratios,
+               "cluster": cluster}
+    ray_command = command(remote.cfg) + f" --ray --replicas {opts.replicas}"
+    name = f"resnet50 onnxruntime Offline b{opts.batch}"
+    rows = [
+        compared(GROUP, f"{name}: 1 process x {opts.replicas} threads vs raw onnxruntime at {opts.replicas} threads",
+                 one, raw, "samples/s", "raw predict", goals.OFFLINE_VS_ENGINE, command=command(local.cfg),
+                 details=details),
+        compared(GROUP, f"{name}: {opts.replicas} replicas x 1 thread on Ray vs raw onnxruntime at {opts.replicas} "
+                 "threads", ray_rate, raw, "samples/s", "raw predict", RAY_VS_RAW, command=ray_command),
+        compared(GROUP, f"{name}: {opts.replicas} replicas x 1 thread on Ray vs 1 process x {opts.replicas} threads",
+                 ray_rate, one, "samples/s", "the one-process runs", "", command=ray_command),
     ]
+    for row, kind in zip(rows[:2], ("one", "ray"), strict=True):  # medians of the per-run ratios
+        row.ratio = statistics.median(ratios[kind])
+        row.met = judge(row.ratio, row.goal)
+    rows[2].ratio = statistics.median(r / o for r, o in zip(ratios["ray"], ratios["one"], strict=True))
+    return rows
 
 
 def null_rows(opts: RayBenchOptions, ws: Workspace) -> list[Row]:
     """The null backend on Ray: Offline at a large batch, the Server peak at 15 ms, a batch's round trip."""
     conf = write_user_conf(ws.runs / "ray-null.conf", {
         "Offline": {"min_duration": int(opts.seconds * 1000), "min_query_count": 1},
-        "Server": {"min_duration": int(opts.server_seconds * 1000), "min_query_count": 64},
+        # LoadGen's early stopping at p99 needs ~660 queries even when none is late: 1,024 at the lowest rates
+        "Server": {"min_duration": int(opts.server_seconds * 1000), "min_query_count": SERVER_QUERIES},
     })
     case = EngineCase("resnet50", "null")
     base = dataclasses.replace(_config(case, ws, "Offline", opts.null_batch, 1, conf), model=None,
