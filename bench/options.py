@@ -220,13 +220,55 @@ def _gnmt_int8_parser() -> argparse.ArgumentParser:
     return p
 
 
-Options = TableOptions | OverheadOptions | GnmtInt8Options
+@dataclass(frozen=True)
+class RayBenchOptions:
+    """--ray against one process and the raw engine; the null backend through Ray (``bench/run.py ray``)."""
+
+    output: Path = Path("output/bench/ray")
+    work: Path | None = None  # models, sample data, caches (default OUTPUT/work)
+    replicas: int = 2  # replicas x 1 thread on Ray; the one process and the raw engine get as many threads
+    batch: int = 8  # ResNet50 Offline batch
+    seconds: float = 4.0  # each Offline window (raw engine loop, LoadGen min_duration)
+    repeats: int = 2
+    null_batch: int = 64
+    server_seconds: float = 4.0  # enough queries for LoadGen's early stopping at p99
+    server_start_qps: float = 500.0
+    server_max_qps: float = 64000.0
+    round_trips: int = 500
+
+    @property
+    def work_dir(self) -> Path:
+        return self.work or self.output / "work"
+
+
+def _ray_parser() -> argparse.ArgumentParser:
+    d = RayBenchOptions()
+    p = _Parser(prog="bench/run.py ray", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                description="Runs on Ray replicas (--ray) against one process and raw onnxruntime at the same "
+                            "cores; the null backend through Ray: Offline, Server peak, a batch's round trip.")
+    p.add_argument("--output", type=Path, default=d.output)
+    p.add_argument("--work", type=Path, help="models, sample data, caches (default OUTPUT/work)")
+    p.add_argument("--replicas", type=_number(int), default=d.replicas)
+    p.add_argument("--batch", type=_number(int), default=d.batch, help="ResNet50 Offline batch")
+    p.add_argument("--seconds", type=_number(float), default=d.seconds, help="each Offline window")
+    p.add_argument("--repeats", type=_number(int), default=d.repeats)
+    p.add_argument("--null-batch", type=_number(int), default=d.null_batch)
+    p.add_argument("--server-seconds", type=_number(float), default=d.server_seconds)
+    p.add_argument("--server-start-qps", type=_number(float), default=d.server_start_qps)
+    p.add_argument("--server-max-qps", type=_number(float), default=d.server_max_qps)
+    p.add_argument("--round-trips", type=_number(int), default=d.round_trips)
+    return p
+
+
+Options = TableOptions | OverheadOptions | GnmtInt8Options | RayBenchOptions
 
 
 def parse(argv: Sequence[str]) -> Options:
     """The options of ``bench/run.py ARGV``: the table's, or the overhead table's (``overhead`` first), or
     the GNMT int8 comparison's (``gnmt-int8`` first)."""
     argv = list(argv)
+    if argv[:1] == ["ray"]:
+        return RayBenchOptions(**vars(_ray_parser().parse_args(argv[1:])))
     if argv[:1] == ["gnmt-int8"]:
         return GnmtInt8Options(**vars(_gnmt_int8_parser().parse_args(argv[1:])))
     if argv[:1] == ["overhead"]:

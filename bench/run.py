@@ -12,6 +12,7 @@ LoadGen runs are short (a user.conf per scenario, see --seconds): measurements, 
 Usage: python bench/run.py [--output DIR] [--only ROW ...] [--long]
        python bench/run.py overhead --output DIR [...]   (the harness against a minimal inline SUT)
        python bench/run.py gnmt-int8 --model CKPT --samples WMT16 --output DIR [...]   (GNMT fp32 vs int8)
+       python bench/run.py ray [--replicas N ...]   (--ray replicas vs one process and raw onnxruntime; null via Ray)
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/run.py` from anywhere
 
 from bench import goals  # noqa: E402
-from bench.options import GnmtInt8Options, OverheadOptions, TableOptions, parse  # noqa: E402
+from bench.options import GnmtInt8Options, OverheadOptions, RayBenchOptions, TableOptions, parse  # noqa: E402
 from bench.rows import Row, compared  # noqa: E402
 from bench.table import format_table, machine  # noqa: E402
 from common.atomic import atomic_write_text  # noqa: E402
@@ -190,7 +191,8 @@ def int8_rows(opts: TableOptions, ws, attempt) -> list[Row]:
     return rows
 
 
-def table(opts: TableOptions, command: str) -> int:
+def table(opts: TableOptions | RayBenchOptions, command: str,
+          rows_of: Callable[[TableOptions | RayBenchOptions], list[Row]] = collect) -> int:
     """Run the chosen rows; print the table and write OUTPUT/bench.txt and bench.json."""
     started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
     facts = {
@@ -199,7 +201,7 @@ def table(opts: TableOptions, command: str) -> int:
         "started": started.isoformat(timespec="seconds"),
         "command": command,
     }
-    rows = collect(opts)
+    rows = rows_of(opts)
     facts["seconds"] = time.perf_counter() - clock
     table_text = format_table(rows, facts, os.getloadavg()[0], NOTE + f" Command: {facts['command']}")
     print(table_text)
@@ -228,6 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench.harness_overhead import report_overhead
 
         return report_overhead(opts)
+    if isinstance(opts, RayBenchOptions):
+        from bench.distributed import collect as ray_rows
+
+        return table(opts, " ".join(["python", "bench/run.py", *argv]), ray_rows)
     if isinstance(opts, GnmtInt8Options):
         from bench.gnmt_int8 import report_gnmt_int8
 

@@ -94,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
                           "trials, then one full-length run); Offline: measure samples/s, set the expected QPS")
     run.add_argument("--max-trials", type=int, help="--find-peak-qps: most LoadGen runs in all (default 10)")
     run.add_argument("--trial-seconds", type=float, help="--find-peak-qps: length of a short trial (default 10)")
+    run.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                     help="run the batches on Ray replicas: a local Ray instance, or the cluster at HOST:PORT "
+                          "('ray start --head'); LoadGen stays here")
+    run.add_argument("--replicas", type=int, help="--ray: engines to start (default: as many as the nodes hold)")
+    run.add_argument("--cpus-per-replica", type=float, default=1.0, help="--ray: CPUs each replica takes (default 1)")
+    run.add_argument("--gpus-per-replica", type=float, help="--ray: GPUs each replica takes (default 1 with cuda)")
+    run.add_argument("--replica-restarts", type=int,
+                     help="--ray: replacements for replicas lost mid-run (default: one per replica)")
     run.add_argument("--allow-audit-config", action="store_true",
                      help="run although an audit.config in the working directory changes the run (never submittable)")
     run.set_defaults(mode="performance")
@@ -192,7 +200,7 @@ def _run_config(args: argparse.Namespace, argv: Sequence[str]):
         precision=args.precision,
         count=args.count, user_conf=args.user_conf, target_qps=args.target_qps,
         samples_per_query=args.samples_per_query, batch_timeout_ms=args.batch_timeout_ms,
-        cache_dir=args.cache_dir, fail_fast=True, command_line=["mlperf-ref", *argv],
+        cache_dir=args.cache_dir, fail_fast=True, command_line=["mlperf-ref", *argv], ray=_ray_options(args),
         allow_audit_config=args.allow_audit_config,
     )
 
@@ -226,6 +234,19 @@ def _peak_options(args: argparse.Namespace) -> SearchOptions | None:
                             trial_seconds=TRIAL_SECONDS if args.trial_seconds is None else args.trial_seconds)
     check_request(args.scenario, args.mode, options)
     return options
+
+
+def _ray_options(args: argparse.Namespace) -> object:
+    from common.distributed.options import RayOptions
+
+    if args.ray is None:
+        given = [o for o, v in (("--replicas", args.replicas), ("--gpus-per-replica", args.gpus_per_replica),
+                                ("--replica-restarts", args.replica_restarts)) if v is not None]
+        if given or args.cpus_per_replica != 1.0:
+            raise UsageError(f"{(given or ['--cpus-per-replica'])[0]} needs --ray")
+        return None
+    return RayOptions(address=args.ray, replicas=args.replicas, cpus_per_replica=args.cpus_per_replica,
+                      gpus_per_replica=args.gpus_per_replica, restarts=args.replica_restarts)
 
 
 def _audit(args: argparse.Namespace, argv: Sequence[str]) -> int:

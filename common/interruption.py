@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+_BEFORE_HARD_EXIT: list[Callable[[], None]] = []  # what must not outlive the process (a local Ray instance)
+
 GRACE_SECONDS = 3.0  # how long a stopped test may take to drain before the process ends
 MARKER = "INCOMPLETE"  # written into the log folder of an interrupted phase
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -40,7 +42,7 @@ def signals_to(stop: Stop) -> Iterator[bool]:
 
     def handler(signum: int, frame: object) -> None:
         if stop.signum is not None:  # the second signal: end now
-            os._exit(128 + signum)
+            hard_exit(128 + signum)
         stop.signum = signum
 
     previous = {s: signal.signal(s, handler) for s in SIGNALS}
@@ -76,4 +78,19 @@ def end_process(message: str, signum: int) -> None:
     """Print the one line and end the process with 128 + the signal (LoadGen cannot be stopped mid-test)."""
     print(f"error: {message}", file=sys.stderr, flush=True)
     sys.stdout.flush()
-    os._exit(128 + signum)
+    hard_exit(128 + signum)
+
+
+def before_hard_exit(stop: Callable[[], None]) -> Callable[[], None]:
+    """Call ``stop`` before the process ends with :func:`hard_exit` (atexit handlers do not run then, e.g. a
+    local Ray instance's shutdown); returns what unregisters it."""
+    _BEFORE_HARD_EXIT.append(stop)
+    return lambda: _BEFORE_HARD_EXIT.remove(stop) if stop in _BEFORE_HARD_EXIT else None
+
+
+def hard_exit(code: int) -> None:
+    """End the process at once (LoadGen's thread cannot be stopped), after the registered stops."""
+    for stop in reversed(_BEFORE_HARD_EXIT):
+        with contextlib.suppress(BaseException):
+            stop()
+    os._exit(code)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import mlperf_loadgen as lg
 
@@ -22,6 +23,19 @@ from common.interruption import Stop, end_process, mark_incomplete, signals_to, 
 from common.qsl import SampleLibrary
 from common.settings import log_settings
 from common.sut import LOADING, BatchRunner, Failure, make_sut
+
+
+class Engines(Protocol):
+    """Engines outside this process (Ray replicas, common/distributed) that hold the samples and run the
+    batches of one phase; the SUT, LoadGen and its logs stay here."""
+
+    workers: int  # SUT threads that keep every engine busy
+
+    def serve(self, dataset: Dataset, performance_count: int, failure: Failure,
+              on_batch: Callable[[int], None] | None) -> tuple[Any, Any]:
+        """The phase's QSL (``handle``, ``destroy``, ``batch_order``) and batch runner (``run_batch(ids,
+        indices)``, ``answered``, ``qsl``, ``task``), as SampleLibrary and BatchRunner offer them."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -44,21 +58,28 @@ def run_loadgen_phase(
     outdir: Path,
     postprocess: Postprocess | None = None,
     on_batch: Callable[[int], None] | None = None,
+    engines: Engines | None = None,
 ) -> float:
     """Run one LoadGen test with its logs in ``outdir``; the seconds it took.
 
     ``postprocess`` defaults to the backend's (the task's, or the null backend's answer as is);
     ``on_batch(samples)`` is called after each answered batch (progress bars). Raises RunError naming
     the phase's failure when loading samples or the backend failed (LoadGen itself cannot take errors).
+    With ``engines`` the samples and batches go to them (the backend here is not run).
     """
-    answer = postprocess or backend.postprocess_for(task)
-    if on_batch is not None:
-        answer = _counting(answer, on_batch)
     failure = Failure(sut_options.fail_fast)
-    qsl = SampleLibrary(dataset, settings.performance_sample_count_override,
-                        on_error=lambda exc: failure.record(exc, LOADING))
-    run_batch = BatchRunner(qsl, task, backend, answer, failure)
-    sut = make_sut(sut_options.scenario, run_batch, sut_options.max_batchsize, sut_options.workers,
+    workers = sut_options.workers
+    if engines is None:
+        answer = postprocess or backend.postprocess_for(task)
+        if on_batch is not None:
+            answer = _counting(answer, on_batch)
+        qsl = SampleLibrary(dataset, settings.performance_sample_count_override,
+                            on_error=lambda exc: failure.record(exc, LOADING))
+        run_batch = BatchRunner(qsl, task, backend, answer, failure)
+    else:
+        qsl, run_batch = engines.serve(dataset, settings.performance_sample_count_override, failure, on_batch)
+        workers = engines.workers
+    sut = make_sut(sut_options.scenario, run_batch, sut_options.max_batchsize, workers,
                    sut_options.batch_timeout_ms)
     mode = "accuracy" if settings.mode == lg.TestMode.AccuracyOnly else "performance"
     expected = _expected_samples(settings, sut_options.scenario)

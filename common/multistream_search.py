@@ -28,11 +28,14 @@ def _trial(session: Session, samples_per_query: int) -> dict[str, Any]:
 def find_samples_per_query(cfg: RunConfig) -> dict[str, Any]:
     """Double samples per query until the bound breaks, then bisect; each trial is a full LoadGen run."""
     with held(Path(cfg.output)):  # checked and held before the model loads
-        return _search(cfg)
+        session = open_session(dataclasses.replace(cfg, scenario="MultiStream", mode="performance"))
+        try:
+            return _search(session)
+        finally:
+            session.close()
 
 
-def _search(cfg: RunConfig) -> dict[str, Any]:
-    session = open_session(dataclasses.replace(cfg, scenario="MultiStream", mode="performance"))
+def _search(session: Session) -> dict[str, Any]:
     base = session.cfg
     trials: dict[int, dict[str, Any]] = {}
 

@@ -15,17 +15,15 @@ from typing import Any
 import mlperf_loadgen as lg
 import numpy as np
 
-from common.benchmark import Dataset, Samples
+from common.benchmark import Dataset, Samples, Task
 
 
-class SampleLibrary:
-    """Loads and unloads samples of a Dataset on LoadGen's request (outside the timed part)."""
+class SampleStore:
+    """The loaded samples of a Dataset, one block per load (no LoadGen handle: a Ray replica holds one)."""
 
-    def __init__(self, dataset: Dataset, performance_count: int,
-                 on_error: Callable[[BaseException], None] | None = None) -> None:
+    def __init__(self, dataset: Dataset, on_error: Callable[[BaseException], None] | None = None) -> None:
         self.dataset = dataset
         self.total = len(dataset)
-        self.performance_count = min(performance_count, self.total)
         # Blocks are keyed by their first row's place in the order of all rows loaded so far, so that
         # key + row orders every loaded sample (block_order) and rows of one block are never mixed up.
         self.rows: dict[int, tuple[int, int]] = {}  # qsl index -> (block key, row)
@@ -34,7 +32,13 @@ class SampleLibrary:
         self._next_key = 0
         self.error: BaseException | None = None  # set when loading failed (LoadGen cannot take exceptions)
         self._on_error = on_error  # told at once, so the run can end with the real cause
-        self.handle = lg.ConstructQSL(self.total, self.performance_count, self._load, self._unload)
+
+    def load(self, indices: Sequence[int]) -> None:
+        """Load ``indices`` as one block (errors are kept in ``error`` and told to ``on_error``)."""
+        self._load(list(indices))
+
+    def unload(self, indices: Sequence[int]) -> None:
+        self._unload(list(indices))
 
     def _load(self, indices: list[int]) -> None:
         if not indices:
@@ -98,6 +102,15 @@ class SampleLibrary:
         blocks = self._blocks
         return np.stack([blocks[k][row] for k, row in places])
 
+    def batch_order(self, indices: Sequence[int], task: Task) -> list[int] | None:
+        """How to order a query's samples before it is cut into batches: grouped by the task's sort key
+        (e.g. sentence lengths) where it has one, else runs of consecutive rows; None keeps the order."""
+        if type(task).sort_key is not Task.sort_key:
+            keys = [task.sort_key(s) for s in self.get(indices)]
+            if all(k is not None for k in keys):
+                return sorted(range(len(indices)), key=keys.__getitem__)
+        return self.block_order(indices)
+
     def block_order(self, indices: Sequence[int]) -> list[int] | None:
         """A permutation of ``indices`` positions that makes runs of consecutive block rows, or None.
 
@@ -112,11 +125,27 @@ class SampleLibrary:
             return None
         if not all(isinstance(self._blocks[key], np.ndarray) for key in {key for key, _ in places}):
             return None
-        flat = np.array([key + row for key, row in places], dtype=np.int64)
-        by_row = np.argsort(flat, kind="stable")
-        sorted_rows = flat[by_row]
-        occurrence = np.arange(len(flat)) - np.searchsorted(sorted_rows, sorted_rows, side="left")
-        return by_row[np.lexsort((sorted_rows, occurrence))].tolist()
+        return row_order([key + row for key, row in places])
+
+
+class SampleLibrary(SampleStore):
+    """Loads and unloads samples of a Dataset on LoadGen's request (outside the timed part)."""
+
+    def __init__(self, dataset: Dataset, performance_count: int,
+                 on_error: Callable[[BaseException], None] | None = None) -> None:
+        super().__init__(dataset, on_error)
+        self.performance_count = min(performance_count, self.total)
+        self.handle = lg.ConstructQSL(self.total, self.performance_count, self._load, self._unload)
 
     def destroy(self) -> None:
         lg.DestroyQSL(self.handle)
+
+
+def row_order(positions: Sequence[int]) -> list[int]:
+    """The permutation of ``positions`` (each sample's place among all rows loaded) that makes runs of
+    consecutive rows: each sample's k-th occurrence goes to the k-th pass over the rows."""
+    flat = np.asarray(positions, dtype=np.int64)
+    by_row = np.argsort(flat, kind="stable")
+    sorted_rows = flat[by_row]
+    occurrence = np.arange(len(flat)) - np.searchsorted(sorted_rows, sorted_rows, side="left")
+    return by_row[np.lexsort((sorted_rows, occurrence))].tolist()

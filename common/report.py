@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from common.plots import figure, save_png
-from common.results import RunResults
+from common.results import ClusterResult, RunResults
 
 
 def _mark(passed: bool | None) -> str:
@@ -27,6 +27,8 @@ def format_summary(results: RunResults) -> str:
                      f"{calibration.get('images')} images, {calibration.get('method')})")
     if engine.get("quantization"):
         lines.append(f"  {'quantization':<32}: {engine['quantization']}")
+    if results.cluster is not None:
+        lines.extend(_cluster_lines(results.cluster))
     perf, check = results.performance, results.verdict
     assert check is not None, "format_summary needs a judged run"
     if perf is not None and perf.loadgen is not None:
@@ -62,6 +64,18 @@ def format_summary(results: RunResults) -> str:
         lines.append("  v0.5 submission run: yes (LoadGen logged the v0.5 settings in force, VALID, no errors)")
     lines.append(f"  results: {results.results_file}")
     return "\n".join(lines)
+
+
+def _cluster_lines(cluster: ClusterResult) -> list[str]:
+    """Where a distributed run ran: the replicas, their nodes and resources, what was lost."""
+    gpus = f", {cluster.gpus_per_replica:g} GPU" if cluster.gpus_per_replica else ""
+    hosts = sorted({f"{m['host']} {str(m['node_id'])[:8]}" for m in cluster.members})
+    lines = [f"  {'Ray ' + cluster.ray_version:<32}: {cluster.replicas} replicas x {cluster.cpus_per_replica:g} "
+             f"CPU{gpus} on {cluster.nodes} node(s): {', '.join(hosts)}"]
+    if cluster.restarts or cluster.lost:
+        lines.append(f"  {'replicas lost / restarted':<32}: {len(cluster.lost)} / {cluster.restarts} "
+                     f"({'; '.join(cluster.lost)})")
+    return lines
 
 
 def _quality_caveat(results: RunResults) -> str:

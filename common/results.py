@@ -155,6 +155,33 @@ class Verdict:
                 "submittable": self.submittable, "notes": self.notes, "problems": self.problems}
 
 
+@dataclass
+class ClusterResult:
+    """The Ray cluster a distributed run used (``--ray``): its replicas, their nodes and resources, and the
+    replicas lost and restarted mid-run."""
+
+    ray_version: str
+    address: str
+    local: bool  # a local instance started for the run
+    nodes: int  # nodes the replicas ran on
+    replicas: int  # replicas started with the run (replacements are counted in restarts)
+    cpus_per_replica: float
+    gpus_per_replica: float
+    restarts: int  # replacements started for lost replicas
+    lost: list[str]  # what died, in order
+    members: list[dict[str, Any]]  # every replica that ran: node id, host, ip, pid, CPUs, GPUs, batches
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClusterResult:
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ray_version": self.ray_version, "address": self.address, "local": self.local,
+                "nodes": self.nodes, "replicas": self.replicas, "cpus_per_replica": self.cpus_per_replica,
+                "gpus_per_replica": self.gpus_per_replica, "restarts": self.restarts, "lost": self.lost,
+                "members": self.members}
+
+
 PHASES = ("accuracy", "performance")  # in the order a --both run runs them
 CLOSING = ("verdict", "results_file", "plot")  # known once the run is judged
 
@@ -185,6 +212,7 @@ class RunResults:
     machine: dict[str, Any]
     command_line: str | None
     started: str
+    cluster: ClusterResult | None = None  # only for a run on Ray (--ray)
     accuracy: PhaseResult | None = None
     performance: PhaseResult | None = None
     search: dict[str, Any] | None = None  # the search that chose this run's settings (--find-peak-qps)
@@ -201,6 +229,8 @@ class RunResults:
                 found[phase] = PhaseResult.from_dict(found[phase])
         if found.get("verdict") is not None:
             found["verdict"] = Verdict.from_dict(found["verdict"])
+        if found.get("cluster") is not None:
+            found["cluster"] = ClusterResult.from_dict(found["cluster"])
         return cls(**found)
 
     @classmethod
@@ -212,8 +242,8 @@ class RunResults:
         found: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if (name in PHASES or name == "search") and value is None:
-                continue  # a phase that did not run, a run that was not searched: no key
+            if name in (*PHASES, "cluster", "search") and value is None:
+                continue  # a phase that did not run, a run in one process or not searched: no key
             if name in CLOSING and self.verdict is None:
                 continue  # not judged yet
             found[name] = value.to_dict() if hasattr(value, "to_dict") else value

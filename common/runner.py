@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mlperf_loadgen as lg
 from tqdm import tqdm
@@ -29,6 +30,7 @@ from common.backends.base import Backend
 from common.benchmark import Benchmark, Dataset, DatasetOptions, Task
 from common.cache import default_cache_dir
 from common.calibration.record import check_model_precision
+from common.distributed.options import RayOptions
 from common.environment import library_versions, machine_facts
 from common.errors import UsageError
 from common.loadgen_phase import SutOptions, run_loadgen_phase
@@ -40,6 +42,9 @@ from common.results import AccuracyResult, LoadGenResult, PhaseResult, RunResult
 from common.samples import RANDOM_WEIGHTS_SUFFIX, SYNTHETIC_MARKER
 from common.settings import SCENARIOS, Overrides, build_settings, latency_bound_ms, latency_percentile
 from common.verdict import judge
+
+if TYPE_CHECKING:  # ray is imported only by a run that asks for it
+    from common.distributed.cluster import RayCluster
 
 MODES = ("performance", "accuracy", "both")
 QUICK_QUERIES = 32  # queries of a --quick SingleStream, MultiStream or Server run
@@ -71,6 +76,7 @@ class RunConfig:
     fail_fast: bool = False  # end the process at once when the backend fails (the command line does)
     progress: bool = True
     command_line: list[str] = field(default_factory=list)
+    ray: RayOptions | None = None  # run on Ray replicas (common/distributed) instead of in this process
     allow_audit_config: bool = False  # run although an audit.config in the working directory changes it
 
 
@@ -128,6 +134,8 @@ def _validate(cfg: RunConfig, bench: Benchmark) -> None:
     if not backend.runs_model and cfg.device != "cpu":
         raise UsageError(f"--device {cfg.device}: the {cfg.backend} backend runs no model; use --device cpu")
     PhaseOptions.of(cfg).validate()
+    if cfg.ray is not None:
+        cfg.ray.validate(cfg.device)
     check_working_directory(bench.info.name, cfg.scenario, cfg.mode, cfg.allow_audit_config)
     if cfg.user_conf is not None:  # a bad conf is refused before the model loads
         build_settings(bench.info.name, cfg.scenario, "performance", cfg.user_conf)
@@ -154,6 +162,18 @@ class Session:
     backend: Backend
     task_backend: str  # whose pre/post-processing runs (openvino uses onnxruntime's, null the default's)
     sample_seconds: float | None = None
+    cluster: RayCluster | None = None  # --ray: the replicas run the batches; this backend is not loaded
+
+    def engine(self) -> dict[str, object]:
+        """The engine's facts for results.json (on Ray: the first replica's)."""
+        if self.cluster is not None:
+            return self.cluster.pool.replicas[0].facts["engine"]
+        return self.backend.describe()
+
+    def close(self) -> None:
+        """Stop what the session started (Ray replicas, a local Ray instance)."""
+        if self.cluster is not None:
+            self.cluster.close()
 
     def phase_options(self, **changes: object) -> PhaseOptions:
         """The configuration's phase options with ``changes`` (output, max_batchsize, target_qps, ...)."""
@@ -203,9 +223,15 @@ class Session:
                                                              dataset_size)
         return settings
 
-    def warm(self, dataset: Dataset) -> float:
-        """Warm the backend up on the dataset's first sample (once); the seconds a batch of it takes."""
-        if self.sample_seconds is None:
+    def warm(self, dataset: Dataset, phase: str = "performance") -> float:
+        """Warm the engines up (once); the seconds a sample takes. On Ray the replicas open the phase's
+        dataset on their nodes (every phase, before LoadGen starts) and the time is the fastest replica's
+        divided over the replicas."""
+        if self.cluster is not None:
+            seconds = self.cluster.pool.open_phase(phase)
+            if self.sample_seconds is None:
+                self.sample_seconds = seconds / max(1, len(self.cluster.pool.live))
+        elif self.sample_seconds is None:
             self.sample_seconds = _warm_up(self.task, self.backend, dataset.load([0]))
         return self.sample_seconds
 
@@ -214,7 +240,12 @@ class Session:
         options = options or PhaseOptions.of(self.cfg)
         options.validate()
         dataset = self.open_dataset(phase)
-        self.warm(dataset)
+        self.warm(dataset, phase)
+        engines = None
+        if self.cluster is not None:
+            from common.distributed.serving import RayEngines
+
+            engines = RayEngines(self.cluster.pool, self.task)
         settings = self.settings(phase, options, len(dataset))
         outdir = Path(options.output) / phase
         sut_options = SutOptions(self.cfg.scenario, options.max_batchsize, self.cfg.workers,
@@ -224,7 +255,7 @@ class Session:
             bar = tqdm(total=len(dataset), desc=f"{self.bench.info.name} accuracy", unit="sample", leave=False)
         try:
             seconds = run_loadgen_phase(settings, dataset, self.task, self.backend, sut_options, outdir,
-                                        on_batch=bar.update if bar is not None else None)
+                                        on_batch=bar.update if bar is not None else None, engines=engines)
         finally:
             if bar is not None:
                 bar.close()
@@ -273,20 +304,30 @@ def open_session(cfg: RunConfig) -> Session:
     dynamic_int8 = bench.torch_dynamic_int8() if cfg.precision == "int8" else None
     backend = make_backend(cfg.backend, threads, cfg.device, bench.load_torch_model, cfg.precision, cfg.workers,
                            dynamic_int8)
+    if cfg.ray is not None:  # each replica loads (and checks) the model on its own node
+        from common.distributed.cluster import RayCluster
+
+        return Session(cfg, bench, task, backend, task_backend, cluster=RayCluster(cfg, cfg.ray))
     backend.load(Path(cfg.model) if cfg.model else None, task.io)
     if backend.runs_calibrated_onnx and cfg.model:  # the file's precision must be the one the run reports
         check_model_precision(backend.calibration, Path(cfg.model), cfg.precision, bench.info.name)
     return Session(cfg, bench, task, backend, task_backend)
 
 
-def run_benchmark(cfg: RunConfig) -> RunResults:
-    """Run one benchmark as configured; write the logs, results.json and print the human summary."""
+def run_benchmark(cfg: RunConfig, session: Session | None = None) -> RunResults:
+    """Run one benchmark as configured; write the logs, results.json and print the human summary.
+    ``session``: one opened already from ``cfg`` (closed here, as one opened here is)."""
     with held(Path(cfg.output)):  # checked and held before the model loads
-        session = open_session(cfg)
-        results = start_results(session)
-        for phase in ["accuracy", "performance"] if cfg.mode == "both" else [cfg.mode]:
-            setattr(results, phase, session.run_phase(phase))
-        finish(results, Path(cfg.output), session.backend.runs_model)
+        session = session or open_session(cfg)
+        try:
+            results = start_results(session)
+            for phase in ["accuracy", "performance"] if cfg.mode == "both" else [cfg.mode]:
+                setattr(results, phase, session.run_phase(phase))
+            if session.cluster is not None:
+                results.cluster = session.cluster.describe()
+            finish(results, Path(cfg.output), session.backend.runs_model)
+        finally:
+            session.close()
     return results
 
 
@@ -325,7 +366,7 @@ def _describe(session: Session) -> RunResults:
         model=str(cfg.model) if cfg.model else None, dataset_path=str(cfg.dataset_path),
         synthetic_data=(Path(cfg.dataset_path) / SYNTHETIC_MARKER).exists(),
         random_weights=backend.runs_model and model is not None and Path(f"{model}{RANDOM_WEIGHTS_SUFFIX}").exists(),
-        precision=cfg.precision, max_batchsize=cfg.max_batchsize, workers=cfg.workers, engine=backend.describe(),
+        precision=cfg.precision, max_batchsize=cfg.max_batchsize, workers=cfg.workers, engine=session.engine(),
         quality_target={"metric": quality.metric, "value": quality.value, "unit": quality.unit,
                         "reference": quality.reference, "fraction": quality.fraction},
         versions=library_versions(), machine=machine_facts(),

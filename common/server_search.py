@@ -51,7 +51,10 @@ def find_peak_qps(cfg: RunConfig, options: SearchOptions | None = None) -> dict[
     check_request(cfg.scenario, cfg.mode, options)
     with held(Path(cfg.output)):  # checked and held before the model loads
         session = open_session(cfg)
-        return _Search(session, options).run()
+        try:
+            return _Search(session, options).run()
+        finally:
+            session.close()  # Ray replicas and a local Ray instance with --ray
 
 
 class _Search:

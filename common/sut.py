@@ -9,7 +9,6 @@ has waited ``batch_timeout_ms``.
 from __future__ import annotations
 
 import itertools
-import os
 import queue
 import sys
 import threading
@@ -22,7 +21,8 @@ import numpy as np
 
 from common.backends.base import Backend, Postprocess
 from common.benchmark import Task
-from common.qsl import SampleLibrary
+from common.interruption import hard_exit
+from common.qsl import SampleLibrary, SampleStore
 
 
 def respond(ids: Sequence[int], payloads: Sequence[bytes]) -> None:
@@ -66,7 +66,7 @@ class Failure:
         if self.fail_fast:  # LoadGen cannot be stopped mid-test: end the process, do not hang
             said = "the backend failed mid-run" if where == BACKEND else f"{where} failed"
             print(f"error: {said}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-            os._exit(1)
+            hard_exit(1)
 
 
 class BatchRunner:
@@ -85,10 +85,7 @@ class BatchRunner:
         payloads: list[bytes] | None = None
         if not self.failure.stopped:
             try:
-                feeds = self.task.collate(self.qsl.batch(indices))
-                payloads = self.backend.run_on_engine(self._infer, feeds, indices)
-                if len(payloads) != len(ids):
-                    raise RuntimeError(f"post-processing returned {len(payloads)} payloads for {len(ids)} samples")
+                payloads = self.payloads(indices)
             except BaseException as exc:  # noqa: BLE001 - LoadGen must still get its answers
                 self.failure.record(exc)
                 payloads = None
@@ -96,9 +93,25 @@ class BatchRunner:
             self.answered += len(ids)
         respond(ids, payloads if payloads is not None else [b""] * len(ids))
 
-    def _infer(self, feeds: dict[str, np.ndarray], indices: Sequence[int]) -> list[bytes]:
-        """Predict and post-process, on the engine's own thread where it has one."""
-        return self.postprocess(self.backend.predict(feeds), indices)
+    def payloads(self, indices: Sequence[int]) -> list[bytes]:
+        """The batch's payloads, computed here (a replica-backed runner asks a replica instead)."""
+        return compute_payloads(self.qsl, self.task, self.backend, self.postprocess, indices)
+
+
+def compute_payloads(qsl: SampleStore, task: Task, backend: Backend, postprocess: Postprocess,
+                     indices: Sequence[int]) -> list[bytes]:
+    """One batch's payloads: collate the loaded samples, predict and post-process on the engine's thread."""
+    feeds = task.collate(qsl.batch(indices))
+    payloads = backend.run_on_engine(_infer, backend, postprocess, feeds, indices)
+    if len(payloads) != len(indices):
+        raise RuntimeError(f"post-processing returned {len(payloads)} payloads for {len(indices)} samples")
+    return payloads
+
+
+def _infer(backend: Backend, postprocess: Postprocess, feeds: dict[str, np.ndarray],
+           indices: Sequence[int]) -> list[bytes]:
+    """Predict and post-process, on the engine's own thread where it has one."""
+    return postprocess(backend.predict(feeds), indices)
 
 
 class SystemUnderTest:
@@ -179,12 +192,7 @@ class QuerySplittingSUT(SystemUnderTest):
         batches of consecutive rows of the QSL's blocks (views, not copies), where the samples are in one."""
         if len(indices) <= self.max_batchsize:
             return None
-        task, qsl = self.run_batch.task, self.run_batch.qsl
-        if type(task).sort_key is not Task.sort_key:
-            keys = [task.sort_key(s) for s in qsl.get(indices)]
-            if all(k is not None for k in keys):
-                return sorted(range(len(indices)), key=keys.__getitem__)
-        return qsl.block_order(indices)
+        return self.run_batch.qsl.batch_order(indices, self.run_batch.task)
 
     def stop(self) -> None:
         for _ in range(len(self._pool)):  # after the queued batches: one end mark per worker

@@ -117,18 +117,21 @@ def run_audit(test: str, cfg: RunConfig, reference: Path | None) -> dict[str, An
     _check_reference(test, reference, name, cfg.scenario)
     with held(output):
         session = open_session(cfg)  # checks the run options (and refuses a stray audit.config)
-        for stale in ("audit.json", "verify_accuracy.txt", "verify_performance.txt"):
-            (output / stale).unlink(missing_ok=True)
-        run_dir = _run(session, audit, output)
-        atomic_write_text(output / "audit.config", audit.audit_config())
-        found = {"test": test, "benchmark": name, "scenario": cfg.scenario, "backend": cfg.backend,
-                 "purpose": audit.purpose, "reference": str(reference) if reference else None, "logs": str(run_dir),
-                 "audit_config": str(output / "audit.config"), "audit_config_origin": audit.config_origin,
-                 **_verify(session, audit, run_dir, reference)}
-        for name in ("accuracy", "performance"):
-            if found.get(f"{name}_lines"):
-                atomic_write_text(output / f"verify_{name}.txt", "\n".join(found[f"{name}_lines"]) + "\n")
-        atomic_write_text(output / "audit.json", json.dumps(found, indent=2, default=str) + "\n")
+        try:
+            for stale in ("audit.json", "verify_accuracy.txt", "verify_performance.txt"):
+                (output / stale).unlink(missing_ok=True)
+            run_dir = _run(session, audit, output)
+            atomic_write_text(output / "audit.config", audit.audit_config())
+            found = {"test": test, "benchmark": name, "scenario": cfg.scenario, "backend": cfg.backend,
+                     "purpose": audit.purpose, "reference": str(reference) if reference else None, "logs": str(run_dir),
+                     "audit_config": str(output / "audit.config"), "audit_config_origin": audit.config_origin,
+                     **_verify(session, audit, run_dir, reference)}
+            for name in ("accuracy", "performance"):
+                if found.get(f"{name}_lines"):
+                    atomic_write_text(output / f"verify_{name}.txt", "\n".join(found[f"{name}_lines"]) + "\n")
+            atomic_write_text(output / "audit.json", json.dumps(found, indent=2, default=str) + "\n")
+        finally:
+            session.close()  # Ray replicas and a local Ray instance with --ray
     print(_summary(found, output), flush=True)
     return found
 

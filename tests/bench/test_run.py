@@ -50,3 +50,14 @@ def test_bad_numbers_are_refused(tmp_path: Path) -> None:
     done = _run("--output", str(tmp_path), "--server-wait-ms", "-1")  # 0 is allowed: no wait
     assert done.returncode == 2 and "--server-wait-ms: '-1': give a float of at least 0" in done.stderr
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_ray_entry_parses_its_options_and_refuses_bad_ones(tmp_path: Path) -> None:
+    from bench.options import RayBenchOptions, parse
+    from common.errors import UsageError
+
+    opts = parse(["ray", "--output", str(tmp_path), "--replicas", "3", "--null-batch", "32"])
+    assert opts == RayBenchOptions(output=tmp_path, replicas=3, null_batch=32)
+    assert opts.work_dir == tmp_path / "work"
+    with pytest.raises(UsageError, match="--replicas: '0': give a int above 0"):
+        parse(["ray", "--replicas", "0"])
