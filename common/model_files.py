@@ -4,10 +4,17 @@ An engine handed a zero-byte, truncated or foreign file fails with a message abo
 crashes); :func:`check_onnx` says instead what the file is: empty, cut short, a TensorFlow GraphDef, a zip
 or pickle (PyTorch), an archive, or bytes that are no protobuf at all. It reads only the file's top-level
 protobuf fields (seeking over their contents), so it costs milliseconds for a model of any size.
+
+``python -m common.model_files FILE...`` (the download scripts run it on every model file they fetch or
+unpack) checks each file by its suffix (.onnx, .pb, .pytorch/.pt/.pth) and removes a bad one with its
+checksum sidecars, so that a rerun downloads it again instead of trusting it. Exit 1 if any was bad.
 """
 
 from __future__ import annotations
 
+import sys
+import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -29,6 +36,8 @@ _MAGIC = (
 )
 # ModelProto fields: 1 ir_version (varint), 7 graph, 8 opset_import (length-delimited), among others.
 _IR_VERSION, _GRAPH, _OPSET_IMPORT = 1, 7, 8
+# GraphDef fields: 1 node, 2 library, 3 version (deprecated), 4 versions, written in that order.
+_GRAPHDEF_FIELDS, _VERSIONS = (1, 2, 3, 4), 4
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 _MAX_FIELD = (1 << 29) - 1
 
@@ -49,15 +58,19 @@ class TopLevel:
 def check_onnx(path: Path, option: str = "--model") -> None:
     """Raise a UsageError naming ``path`` and what it looks like unless it is a whole ONNX model."""
     why = onnx_problem(path)
-    if why is not None:
-        raise UsageError(f"{option} {path}: {why}")
+    if why is None:
+        return
+    if "GraphDef" in why:
+        raise UsageError(f"{option} {path}: {why}; use --backend tensorflow for a .pb file, or give the .onnx file")
+    raise UsageError(f"{option} {path}: {why}; download it again (download_model.sh checks what it fetches) or "
+                     "run 'mlperf-ref export-model'")
 
 
 def onnx_problem(path: Path) -> str | None:
     """None for a whole ONNX model; else what the file looks like instead, with what to do."""
     size = path.stat().st_size
     if size == 0:
-        return "the file is empty (0 bytes); download it again or run 'mlperf-ref export-model'"
+        return "the file is empty (0 bytes)"
     with open(path, "rb") as handle:
         head = handle.read(64)
         for magic, what in _MAGIC:
@@ -66,22 +79,63 @@ def onnx_problem(path: Path) -> str | None:
         handle.seek(0)
         top = read_top_level(handle, size)
     numbers = [number for number, _ in top.fields]
-    if top.fields and top.fields[0] == (1, _LEN) and all(n in (1, 2, 3, 4) for n in numbers):
+    if _looks_like_graphdef(top):
         what = "a TensorFlow GraphDef (.pb)"
         if top.problem is not None:
             return f"not an ONNX model: it looks like {what}, and a truncated one ({top.problem})"
-        return f"not an ONNX model: it looks like {what}; use --backend tensorflow, or the .onnx file"
+        return f"not an ONNX model: it looks like {what}"
     if top.problem is not None:
         if top.looks_like_onnx():
-            return (f"a truncated or corrupt ONNX model ({top.problem}); delete it and download it again "
-                    "(download_model.sh checks it)")
+            return f"a truncated or corrupt ONNX model ({top.problem})"
         return f"not an ONNX model: the bytes are no protobuf message ({top.problem}); random or corrupt data?"
     if not top.looks_like_onnx() or _GRAPH not in numbers:
         return "not an ONNX model: a protobuf message without an ONNX graph and ir_version"
     if _OPSET_IMPORT not in numbers:
-        return ("a truncated ONNX model (its graph is there but the opset_import that follows it is not); "
-                "delete it and download it again")
+        return "a truncated ONNX model (its graph is there but the opset_import that follows it is not)"
     return None
+
+
+def graphdef_problem(path: Path) -> str | None:
+    """None for a whole frozen TensorFlow GraphDef (.pb); else what is wrong with it."""
+    size = path.stat().st_size
+    if size == 0:
+        return "the file is empty (0 bytes)"
+    with open(path, "rb") as handle:
+        top = read_top_level(handle, size)
+    if top.looks_like_onnx():
+        return "not a TensorFlow GraphDef: it looks like an ONNX model"
+    if not _looks_like_graphdef(top):
+        return f"not a TensorFlow GraphDef ({top.problem or 'other protobuf fields'}); random or corrupt data?"
+    if top.problem is not None:
+        return f"a truncated TensorFlow GraphDef ({top.problem})"
+    if (_VERSIONS, _LEN) not in top.fields:
+        return "a truncated TensorFlow GraphDef (its nodes end without the versions record that follows them)"
+    return None
+
+
+def pytorch_problem(path: Path) -> str | None:
+    """None for a file that can be a whole PyTorch save (a zip with its directory, or a legacy pickle)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if not head:
+        return "the file is empty (0 bytes)"
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path):
+                return None
+        except zipfile.BadZipFile as exc:
+            return f"a truncated or corrupt PyTorch zip ({exc})"
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return None  # the legacy format: pickles, then raw storages; only the download's size vouches for them
+    return "not a PyTorch file (neither a zip nor a pickle)"
+
+
+CHECKS = {".onnx": onnx_problem, ".pb": graphdef_problem, ".pytorch": pytorch_problem, ".pt": pytorch_problem,
+          ".pth": pytorch_problem}
+
+
+def _looks_like_graphdef(top: TopLevel) -> bool:
+    return bool(top.fields) and top.fields[0] == (1, _LEN) and all(n in _GRAPHDEF_FIELDS for n, _ in top.fields)
 
 
 def read_top_level(handle: BinaryIO, size: int) -> TopLevel:
@@ -132,3 +186,23 @@ def _varint(handle: BinaryIO, position: int, size: int) -> tuple[int | None, int
             return value, position
         shift += 7
     return None, position
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Check each model file by its suffix; remove a bad one (and its sidecars) with one line for it."""
+    bad = 0
+    for name in sys.argv[1:] if argv is None else argv:
+        path = Path(name)
+        check = CHECKS.get(path.suffix)
+        why = check(path) if check is not None and path.is_file() else None
+        if why is None:
+            continue
+        bad += 1
+        for stale in (path, path.with_name(f"{path.name}.md5"), path.with_name(f"{path.name}.sha256")):
+            stale.unlink(missing_ok=True)
+        print(f"error: {path}: {why}; it was removed, run the download again", file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
