@@ -48,7 +48,7 @@ if ((!have_all)); then
             die "$name is not in gnmt_inference_data.zip; delete $archive and download it again"
         fi
     done
-    drop_download "$archive"
+    rm -f "$archive"
 fi
 
 large="$output/newstest2014.tok.bpe.32000.en.large"
