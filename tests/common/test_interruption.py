@@ -3,6 +3,8 @@ seconds, the phase's logs marked INCOMPLETE, no results.json (an earlier run's i
 
 from __future__ import annotations
 
+import random
+import re
 import signal
 import subprocess
 import sys
@@ -17,11 +19,13 @@ ROOT = HERE.parents[1]
 
 
 def _start(tmp_path: Path, scenario: str, mode: str) -> subprocess.Popen:
-    """The synthetic benchmark on a backend that takes 20 ms a batch, full settings (60 s minimum)."""
+    """The synthetic benchmark on a backend that takes 20 ms a batch, full settings (60 s minimum). The
+    command's own main() runs at once (only light modules imported before it: LoadGen, the runner and the
+    engines load inside, as with mlperf-ref); "ready" on stdout says it is about to start."""
     script = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(HERE)!r})
-        import common.registry as registry, common.runner as runner
+        import common.backends as backends, common.registry as registry
         from synthetic_benchmark import SyntheticBenchmark
         from common.backends.null_backend import NullBackend
         registry.benchmarks = lambda: {{"resnet50": SyntheticBenchmark()}}
@@ -29,8 +33,9 @@ def _start(tmp_path: Path, scenario: str, mode: str) -> subprocess.Popen:
             def predict(self, feeds):
                 time.sleep(0.02)
                 return super().predict(feeds)
-        runner.make_backend = lambda *a, **k: Slow(1)
+        backends.make_backend = lambda *a, **k: Slow(1)  # before the runner imports it
         from common.cli import main
+        print("ready", flush=True)
         sys.exit(main(["run", "resnet50", "--backend", "onnxruntime", "--scenario", {scenario!r}, {mode!r},
                        "--target-qps", "20", "--dataset-path", {str(tmp_path)!r},
                        "--output", {str(tmp_path / "out")!r}]))
@@ -89,3 +94,39 @@ def test_a_second_signal_ends_at_once(synthetic_data: Path) -> None:
 def synthetic_data(tmp_path: Path) -> Path:
     """The synthetic benchmark's data folder (its dataset ignores the files)."""
     return tmp_path
+
+
+RANDOM_MOMENTS = 10
+SCENARIOS = (("Offline", "--performance"), ("Server", "--performance"), ("SingleStream", "--both"),
+             ("MultiStream", "--performance"))
+
+
+def test_signals_at_seeded_random_moments(tmp_path: Path) -> None:
+    """SIGINT or SIGTERM at a seeded-random moment, from just after main() starts (the runner, LoadGen and the
+    model still loading) to well into a phase, across the scenarios; two runs at a time to stay affordable."""
+    rng = random.Random(20261203)
+    # every other moment in the first 0.3 s, while the runner, LoadGen and the model load (LoadGen starts about
+    # then on an idle machine), the others spread over the phases
+    cases = [(SCENARIOS[i % len(SCENARIOS)], rng.choice((signal.SIGINT, signal.SIGTERM)),
+              rng.uniform(0.0, 0.3) if i % 2 else rng.uniform(0.3, 4.0)) for i in range(RANDOM_MOMENTS)]
+    for pair in range(0, RANDOM_MOMENTS, 2):
+        running = []
+        for k, ((scenario, mode), signum, delay) in enumerate(cases[pair:pair + 2], start=pair):
+            folder = tmp_path / f"case{k}"
+            (folder / "out").mkdir(parents=True)
+            (folder / "out" / "results.json").write_text('{"an": "earlier run"}\n')
+            process = _start(folder, scenario, mode)
+            assert process.stdout.readline().strip() == "ready"
+            running.append((k, scenario, signum, delay, folder, process, time.monotonic()))
+        for k, scenario, signum, delay, folder, process, ready in running:
+            time.sleep(max(0.0, ready + delay - time.monotonic()))
+            process.send_signal(signum)
+            sent = time.monotonic()
+            stdout, stderr = process.communicate(timeout=60)
+            case = f"case {k}: {scenario}, signal {signum} {delay:.2f} s after main() started"
+            assert time.monotonic() - sent < 15, case  # never LoadGen's 60 s minimum
+            assert process.returncode == 128 + signum, f"{case}: {stderr}"
+            errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+            assert len(errors) == 1 and re.match(r"error: (interrupted|terminated)", errors[0]), f"{case}: {stderr}"
+            assert "Traceback" not in stderr and "terminate called" not in stderr, f"{case}: {stderr}"
+            assert not (folder / "out" / "results.json").exists(), case
