@@ -103,12 +103,13 @@ SCENARIOS = (("Offline", "--performance"), ("Server", "--performance"), ("Single
 
 def test_signals_at_seeded_random_moments(tmp_path: Path) -> None:
     """SIGINT or SIGTERM at a seeded-random moment, from just after main() starts (the runner, LoadGen and the
-    model still loading) to well into a phase, across the scenarios; two runs at a time to stay affordable."""
+    model still loading) to well into a phase, across the scenarios; two runs at a time to stay affordable.
+    Where the moment falls depends on the machine's load; the outcome must not."""
     rng = random.Random(20261203)
     # every other moment in the first 0.3 s, while the runner, LoadGen and the model load (LoadGen starts about
     # then on an idle machine), the others spread over the phases
     cases = [(SCENARIOS[i % len(SCENARIOS)], rng.choice((signal.SIGINT, signal.SIGTERM)),
-              rng.uniform(0.0, 0.3) if i % 2 else rng.uniform(0.3, 4.0)) for i in range(RANDOM_MOMENTS)]
+              rng.uniform(0.02, 0.3) if i % 2 else rng.uniform(0.3, 4.0)) for i in range(RANDOM_MOMENTS)]
     for pair in range(0, RANDOM_MOMENTS, 2):
         running = []
         for k, ((scenario, mode), signum, delay) in enumerate(cases[pair:pair + 2], start=pair):
@@ -129,4 +130,8 @@ def test_signals_at_seeded_random_moments(tmp_path: Path) -> None:
             errors = [line for line in stderr.splitlines() if line.startswith("error:")]
             assert len(errors) == 1 and re.match(r"error: (interrupted|terminated)", errors[0]), f"{case}: {stderr}"
             assert "Traceback" not in stderr and "terminate called" not in stderr, f"{case}: {stderr}"
-            assert not (folder / "out" / "results.json").exists(), case
+            # an earlier run's results.json goes once the model has loaded; one stopped before that wrote nothing
+            # and leaves the folder as it was
+            earlier = folder / "out" / "results.json"
+            started = [phase for phase in ("accuracy", "performance") if (folder / "out" / phase).exists()]
+            assert not earlier.exists() or (not started and earlier.read_text() == '{"an": "earlier run"}\n'), case
