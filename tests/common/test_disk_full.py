@@ -14,11 +14,11 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
+from synthetic_cli import cli_script
 
 from common import atomic
 from common.cli import main
@@ -113,30 +113,20 @@ def _run_on_tmpfs(tmp_path: Path, size: str, fill_at_batch: int) -> tuple[subpro
     of the accuracy phase another writer fills the tmpfs (0: never)."""
     fs = tmp_path / "fs"
     fs.mkdir()
-    script = textwrap.dedent(f"""
-        import os, sys
-        sys.path.insert(0, {str(HERE)!r})
-        import common.registry as registry, common.runner as runner
-        from synthetic_benchmark import SyntheticBenchmark
-        from common.backends.null_backend import NullBackend
-        registry.benchmarks = lambda: {{"resnet50": SyntheticBenchmark()}}
-        class Filled(NullBackend):
-            batches = 0
-            def predict(self, feeds):
-                Filled.batches += 1
-                if Filled.batches == {fill_at_batch} + 3:  # after the three warm-up batches
-                    try:
-                        with open({str(fs / "filler")!r}, "wb") as filler:
-                            while True:
-                                filler.write(bytes(1 << 16))
-                    except OSError:
-                        pass
-                return super().predict(feeds)
-        runner.make_backend = lambda *a, **k: Filled(1)
-        from common.cli import main
-        sys.exit(main(["run", "resnet50", "--backend", "onnxruntime", "--scenario", "Offline", "--accuracy",
-                       "--quick", "--dataset-path", {str(tmp_path)!r}, "--output", {str(fs / "out")!r}]))
-    """)
+    script = cli_script(f"""
+        batches = 0
+        def predict(self, feeds):
+            Backend.batches += 1
+            if Backend.batches == {fill_at_batch} + 3:  # after the three warm-up batches
+                try:
+                    with open({str(fs / "filler")!r}, "wb") as filler:
+                        while True:
+                            filler.write(bytes(1 << 16))
+                except OSError:
+                    pass
+            return super().predict(feeds)
+    """, ["run", "resnet50", "--backend", "onnxruntime", "--scenario", "Offline", "--accuracy", "--quick",
+          "--dataset-path", str(tmp_path), "--output", str(fs / "out")])
     # the tmpfs lives in the child's mount namespace: what the run left there is listed before it goes
     shell = (f"mount -t tmpfs -o size={size} tmpfs {fs} && {{ {sys.executable} -c \"$0\"; rc=$?; "
              f"ls -A {fs / 'out'} {fs / 'out' / 'accuracy'} 2>&1; exit $rc; }}")
@@ -173,25 +163,18 @@ def test_a_real_cache_disk_filling_up_while_samples_load(tmp_path):
     the cache does), until the disk is full; the line names the entry that did not fit."""
     cache = tmp_path / "cache"
     cache.mkdir()
-    script = textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(HERE)!r})
-        import common.registry as registry
-        from synthetic_benchmark import SyntheticBenchmark, VectorDataset
-        from common.atomic import atomic_write_bytes
+    script = cli_script("", ["run", "resnet50", "--backend", "null", "--scenario", "Offline", "--accuracy",
+                             "--quick", "--dataset-path", str(tmp_path), "--output", str(tmp_path / "out")],
+                        setup=f"""
         from pathlib import Path
+        from common.atomic import atomic_write_bytes
+        from synthetic_benchmark import VectorDataset
         class Cached(VectorDataset):
             def load(self, indices):
                 for i in indices:
                     atomic_write_bytes(Path({str(cache)!r}) / f"{{i}}.npy", bytes(32 << 10))
                 return super().load(indices)
-        class Bench(SyntheticBenchmark):
-            def open_dataset(self, path, options):
-                return Cached(24)
-        registry.benchmarks = lambda: {{"resnet50": Bench()}}
-        from common.cli import main
-        sys.exit(main(["run", "resnet50", "--backend", "null", "--scenario", "Offline", "--accuracy", "--quick",
-                       "--dataset-path", {str(tmp_path)!r}, "--output", {str(tmp_path / "out")!r}]))
+        SyntheticBenchmark.open_dataset = lambda self, path, options: Cached(24)
     """)
     shell = f"mount -t tmpfs -o size=128k tmpfs {cache} && exec {sys.executable} -c \"$0\""
     result = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", shell, script],

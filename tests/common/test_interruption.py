@@ -8,38 +8,25 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
+from synthetic_cli import cli_script
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 
 
 def _start(tmp_path: Path, scenario: str, mode: str) -> subprocess.Popen:
-    """The synthetic benchmark on a backend that takes 20 ms a batch, full settings (60 s minimum). The
-    command's own main() runs at once (only light modules imported before it: LoadGen, the runner and the
-    engines load inside, as with mlperf-ref); "ready" on stdout says it is about to start."""
-    script = textwrap.dedent(f"""
-        import sys, time
-        sys.path.insert(0, {str(HERE)!r})
-        import common.backends as backends, common.registry as registry
-        from synthetic_benchmark import SyntheticBenchmark
-        from common.backends.null_backend import NullBackend
-        registry.benchmarks = lambda: {{"resnet50": SyntheticBenchmark()}}
-        class Slow(NullBackend):
-            def predict(self, feeds):
-                time.sleep(0.02)
-                return super().predict(feeds)
-        backends.make_backend = lambda *a, **k: Slow(1)  # before the runner imports it
-        from common.cli import main
-        print("ready", flush=True)
-        sys.exit(main(["run", "resnet50", "--backend", "onnxruntime", "--scenario", {scenario!r}, {mode!r},
-                       "--target-qps", "20", "--dataset-path", {str(tmp_path)!r},
-                       "--output", {str(tmp_path / "out")!r}]))
-    """)
+    """The synthetic benchmark on a backend that takes 20 ms a batch, full settings (60 s minimum); "ready" on
+    stdout says its main() is about to start."""
+    script = cli_script("""
+        def predict(self, feeds):
+            time.sleep(0.02)
+            return super().predict(feeds)
+    """, ["run", "resnet50", "--backend", "onnxruntime", "--scenario", scenario, mode, "--target-qps", "20",
+          "--dataset-path", str(tmp_path), "--output", str(tmp_path / "out")])
     return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=ROOT)
 
