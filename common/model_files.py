@@ -12,6 +12,9 @@ checksum sidecars, so that a rerun downloads it again instead of trusting it. Ex
 
 from __future__ import annotations
 
+import collections
+import pickle
+import struct
 import sys
 import zipfile
 from collections.abc import Sequence
@@ -126,8 +129,75 @@ def pytorch_problem(path: Path) -> str | None:
         except zipfile.BadZipFile as exc:
             return f"a truncated or corrupt PyTorch zip ({exc})"
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        return None  # the legacy format: pickles, then raw storages; only the download's size vouches for them
+        return _legacy_torch_problem(path)
     return "not a PyTorch file (neither a zip nor a pickle)"
+
+
+# torch.save's legacy format (the v0.5 .pytorch files): five pickles (magic number, protocol, system info,
+# the object with its storages as persistent ids, the storage keys), then each storage as an int64 element
+# count and its bytes. The pickles are read with every class replaced by a stub: nothing is run.
+_TORCH_MAGIC = 0x1950A86A20F9469CFC6C
+_ELEMENT_BYTES = {"DoubleStorage": 8, "FloatStorage": 4, "HalfStorage": 2, "BFloat16Storage": 2, "LongStorage": 8,
+                  "IntStorage": 4, "ShortStorage": 2, "CharStorage": 1, "ByteStorage": 1, "BoolStorage": 1}
+
+
+class _StubType(type):
+    """Calling a stub (a pickle's REDUCE) gives another stub type, which may serve as a class in turn."""
+
+    def __call__(cls, *args: object, **kwargs: object) -> type:
+        return _StubType(cls.__name__, (_Stub,), {})
+
+
+class _Stub(metaclass=_StubType):
+    """Stands for any class or function a pickle names; takes any arguments and state."""
+
+    def __new__(cls, *args: object, **kwargs: object) -> _Stub:  # NEWOBJ
+        return object.__new__(cls)
+
+    @staticmethod
+    def __setstate__(*state: object) -> None:  # BUILD, on a stub instance or a stub type
+        pass
+
+
+class _Scan(pickle.Unpickler):
+    """Reads a legacy torch pickle without running it, noting each storage's element type by key."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        super().__init__(handle)
+        self.storages: dict[str, str] = {}
+
+    def find_class(self, module: str, name: str) -> type:
+        if (module, name) == ("collections", "OrderedDict"):
+            return collections.OrderedDict
+        return _StubType(name, (_Stub,), {"__module__": module})
+
+    def persistent_load(self, pid: object) -> object:
+        if isinstance(pid, tuple) and len(pid) >= 3 and pid[0] == "storage":
+            self.storages[str(pid[2])] = getattr(pid[1], "__name__", str(pid[1]))
+        return _Stub
+
+
+def _legacy_torch_problem(path: Path) -> str | None:
+    """None when a legacy torch.save file holds all of its pickles and storages, and ends with the last."""
+    size = path.stat().st_size
+    try:
+        with open(path, "rb") as handle:
+            scan = _Scan(handle)
+            if scan.load() != _TORCH_MAGIC:
+                return "a pickle, but not a PyTorch save"
+            scan.load(), scan.load(), scan.load()  # protocol, system info, the object (noting its storages)
+            keys = scan.load()
+            needed = handle.tell()
+            for key in keys:
+                count = struct.unpack("<q", handle.read(8))[0]
+                needed += 8 + count * _ELEMENT_BYTES[scan.storages[key]]
+                handle.seek(needed)
+    except (pickle.UnpicklingError, EOFError, struct.error, KeyError, TypeError, ValueError, AttributeError,
+            IndexError) as exc:
+        return f"a truncated or corrupt PyTorch file (its pickles do not read back: {type(exc).__name__})"
+    if needed != size:
+        return f"a truncated or corrupt PyTorch file (the file has {size} bytes; its storages end at {needed})"
+    return None
 
 
 CHECKS = {".onnx": onnx_problem, ".pb": graphdef_problem, ".pytorch": pytorch_problem, ".pt": pytorch_problem,
