@@ -20,6 +20,7 @@ from bench import harness_overhead as ho
 from bench.options import OverheadOptions
 from bench.rows import Row, absolute
 from common.benchmark import Dataset, Samples
+from common.search import find_edge
 
 
 class ViewTask(ho.StackTask):
@@ -74,26 +75,18 @@ def search_peak(
 ) -> float | None:
     """The highest rate that ``valid`` accepts: from ``start`` halved up to ``halvings`` times until one
     passes, then doubled while valid (up to ``ceiling``), then ``steps`` bisections; None if none passes."""
-    low, high, failed = None, start, None
-    for _ in range(halvings + 1):
-        if valid(high):
-            low = high
-            break
-        failed, high = high, high / 2
-    if low is None:
-        return None
-    if failed is None:  # the start passed: double until a target fails or the ceiling is reached
-        high = low * 2
-        while high <= ceiling and valid(high):
-            low, high = high, high * 2
-        if high > ceiling:
-            return low
-    else:
-        high = failed
-    for _ in range(steps):
-        middle = (low + high) / 2
-        low, high = (middle, high) if valid(middle) else (low, middle)
-    return low
+    width = 0.0  # the first bracket's, [low, 2 low]: each bisection halves it
+
+    def close(low: float, high: float) -> bool:
+        nonlocal width
+        width = width or high - low
+        return high - low <= width / 2**steps * (1 + 1e-9)
+
+    floor = start / 2**halvings
+    edge = find_edge(valid, start, widen=lambda q: q * 2 if q * 2 <= ceiling else None,
+                     narrow=lambda q: q / 2 if q / 2 >= floor else None, middle=lambda low, high: (low + high) / 2,
+                     close=close, max_trials=halvings + 2 * steps + 64)
+    return edge.good
 
 
 def null_rows(

@@ -185,6 +185,9 @@ class Benchmark(ABC):
     """One benchmark: its facts, data, model interface, scorer, sample data and model export."""
 
     info: ClassVar[BenchmarkInfo]
+    # The form of its accuracy payloads (common/accuracy/payloads.py): 'mlperf-ref accuracy' refuses a log
+    # of another form; None checks nothing.
+    payload_kind: ClassVar[str | None] = None
 
     @abstractmethod
     def make_task(self, backend: str, dataset_path: Path) -> Task:
@@ -202,6 +205,11 @@ class Benchmark(ABC):
     @abstractmethod
     def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
         """Score accuracy payloads keyed by qsl index (each index once)."""
+
+    def decode_payload(self, payload: bytes) -> Any:
+        """One accuracy-log payload as the benchmark's data (the audit's TEST01 compares these, not bytes):
+        float32 values by default (ImageNet's label; the detectors' 7 float32 per detection)."""
+        return np.frombuffer(payload, dtype=np.float32)
 
     @abstractmethod
     def make_samples(self, output: Path) -> Path:

@@ -1,20 +1,24 @@
-"""The command line: ``mlperf-ref run | calibrate | make-samples | export-model | accuracy | quickstart``."""
+"""The command line: ``mlperf-ref run | audit | calibrate | make-samples | export-model | accuracy |
+quickstart | submission | check``."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 # Light imports only: --help and argument errors must not pay for numpy, LoadGen or the engines.
-from common.backends import BACKENDS
-from common.choices import CALIBRATION_METHODS, PRECISIONS
+from common.backends import BACKENDS, known_backend
+from common.choices import AUDIT_TEST_NAMES, CALIBRATION_METHODS, PRECISIONS
 from common.choices import SCENARIO_NAMES as SCENARIOS
 from common.errors import Interrupted, RunError, UsageError
+from common.paths import dataset_folder
+from common.peak_options import MAX_TRIALS, TRIAL_SECONDS, SearchOptions, check_request
 from common.registry import benchmark_names, get_benchmark
 
 
@@ -30,6 +34,19 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+def _number(kind: type, low: float, above: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite ``kind`` at least ``low`` (above it with ``above``), refused while the
+    arguments are parsed, before anything heavy is imported."""
+    def parse(text: str) -> float:
+        value = kind(text)
+        if not math.isfinite(value) or value < low or (above and value == low):
+            raise argparse.ArgumentTypeError(f"must be {'above' if above else 'at least'} {low}, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid int value: 'x'"
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mlperf-ref",
@@ -42,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one benchmark through LoadGen",
                          epilog=f"benchmarks: {_benchmark_list()}; backends: {', '.join(BACKENDS)}")
     run.add_argument("benchmark", metavar="BENCHMARK")
-    run.add_argument("--backend", help="default: the benchmark's first backend")
+    run.add_argument("--backend", type=known_backend, help="default: the benchmark's first backend")
     run.add_argument("--scenario", default="SingleStream", choices=list(SCENARIOS))
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--accuracy", dest="mode", action="store_const", const="accuracy",
@@ -52,26 +69,43 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--both", dest="mode", action="store_const", const="both",
                       help="accuracy, then performance, in one command")
     run.add_argument("--model", type=Path, help="model file (not needed for the null backend)")
-    run.add_argument("--dataset-path", type=Path, required=True)
+    run.add_argument("--dataset-path", type=dataset_folder, required=True)
     run.add_argument("--output", type=Path, default=Path("output"))
     run.add_argument("--quick", action="store_true", help="seconds, small counts: NOT valid for submission")
-    run.add_argument("--max-batchsize", type=int, default=1)
-    run.add_argument("--threads", type=int, help="engine threads (default: the cores divided by --workers)")
-    run.add_argument("--workers", type=int, default=1, help="SUT worker threads (default 1)")
+    run.add_argument("--max-batchsize", type=_number(int, 1), default=1)
+    run.add_argument("--threads", type=_number(int, 1), help="engine threads (default: the cores divided by --workers)")
+    run.add_argument("--workers", type=_number(int, 1), default=1, help="SUT worker threads (default 1)")
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     run.add_argument("--precision", default="fp32", choices=list(PRECISIONS),
                      help="reduced precision where the backend and hardware offer it (default fp32)")
     run.add_argument("--user-conf", type=Path, help="LoadGen conf applied on top of the v0.5 mlperf.conf")
-    run.add_argument("--count", type=int, help="use only the first N samples (not valid for submission)")
-    run.add_argument("--target-qps", type=float, help="Server target QPS and Offline expected QPS")
-    run.add_argument("--samples-per-query", type=int, help="MultiStream samples per query")
-    run.add_argument("--batch-timeout-ms", type=float, default=0.0,
+    run.add_argument("--count", type=_number(int, 1), help="use only the first N samples (not valid for submission)")
+    run.add_argument("--target-qps", type=_number(float, 0, above=True),
+                     help="Server target QPS and Offline expected QPS")
+    run.add_argument("--samples-per-query", type=_number(int, 1), help="MultiStream samples per query")
+    run.add_argument("--batch-timeout-ms", type=_number(float, 0), default=0.0,
                      help="Server dynamic batching: longest wait for a fuller batch (default 0: take what is "
                           "queued; a wait pays where batches run faster per sample, as on GPUs)")
     run.add_argument("--cache-dir", type=Path, help="preprocessing cache (default ~/.cache/mlperf-ref)")
     run.add_argument("--find-samples-per-query", action="store_true",
                      help="MultiStream: search the most samples per query that meet the latency bound")
+    run.add_argument("--find-peak-qps", action="store_true",
+                     help="Server: search the highest target QPS that LoadGen calls VALID at the bound (short "
+                          "trials, then one full-length run); Offline: measure samples/s, set the expected QPS")
+    run.add_argument("--max-trials", type=int, help="--find-peak-qps: most LoadGen runs in all (default 10)")
+    run.add_argument("--trial-seconds", type=float, help="--find-peak-qps: length of a short trial (default 10)")
+    run.add_argument("--allow-audit-config", action="store_true",
+                     help="run although an audit.config in the working directory changes the run (never submittable)")
     run.set_defaults(mode="performance")
+
+    audit = sub.add_parser("audit", help="run and verify one v0.5 audit test (TEST01, TEST04-A, TEST04-B, TEST05)",
+                           epilog="takes the options of 'run'; --output is the test's own folder",
+                           add_help=False)  # -h comes with run's options
+    audit.add_argument("test", metavar="TEST", choices=list(AUDIT_TEST_NAMES))
+    audit._add_container_actions(run)  # the same options as 'run' (what argparse's parents= does)
+    audit.set_defaults(**run._defaults)
+    audit.add_argument("--reference", type=Path, metavar="RUN_DIR",
+                       help="the submission run to compare with ('run --both' output; TEST04-B: the TEST04-A folder)")
 
     calibrate = sub.add_parser(
         "calibrate", help="make an int8 model: post-training quantization on an official calibration list",
@@ -106,15 +140,52 @@ def _parser() -> argparse.ArgumentParser:
     quick.add_argument("--output", type=Path, default=Path("output/quickstart"))
     quick.add_argument("--scenario", default="Offline", choices=list(SCENARIOS))
     quick.add_argument("--only", nargs="+", metavar="BENCHMARK", help="run only these benchmarks")
+    _add_submission_parsers(sub)
     return parser
 
 
-def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from common.runner import RunConfig, run_benchmark  # noqa: I001 - heavy imports only when running
-    from common.verdict import exit_code
+def _add_submission_parsers(sub: argparse._SubParsersAction) -> None:
+    """``submission`` (the v0.5 tree from finished runs, running what is missing) and ``check``."""
+    tree = sub.add_parser("submission", help="write the v0.5 submission tree from finished runs (or run them)",
+                          epilog="the options from --backend on are 'run's, for the runs and audits that "
+                                 "--benchmarks makes; then: mlperf-ref check OUTPUT")
+    tree.add_argument("--submitter", required=True, metavar="ORG")
+    tree.add_argument("--system", required=True, metavar="NAME", help="the system's id: systems/NAME.json")
+    tree.add_argument("--system-desc", type=Path, metavar="FILE",
+                      help="JSON of v0.5 system fields the machine cannot tell (status, at least)")
+    tree.add_argument("--division", default="closed", choices=["closed", "open"])
+    tree.add_argument("--output", type=Path, required=True, help="the tree's root (written whole, by rename)")
+    tree.add_argument("--runs", nargs="+", type=Path, metavar="DIR", help="finished 'mlperf-ref run' folders")
+    tree.add_argument("--audits", nargs="+", type=Path, metavar="DIR", help="'mlperf-ref audit' output folders")
+    tree.add_argument("--benchmarks", nargs="+", metavar="BENCHMARK", help="run what these lack (with --scenarios)")
+    tree.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), metavar="SCENARIO",
+                      help=f"with --benchmarks: {', '.join(SCENARIOS)}")
+    tree.add_argument("--runs-dir", type=Path, help="where new runs go (default: OUTPUT-runs beside OUTPUT)")
+    tree.add_argument("--backend")
+    tree.add_argument("--model", nargs="+", metavar="[BENCH=]FILE", help="BENCH=FILE for each of several benchmarks")
+    tree.add_argument("--dataset-path", nargs="+", metavar="[BENCH=]DIR", help="BENCH=DIR for each of several")
+    tree.add_argument("--user-conf", type=Path)
+    tree.add_argument("--target-qps", type=float)
+    tree.add_argument("--samples-per-query", type=int)
+    tree.add_argument("--quick", action="store_true", help="quick runs: the tree will NOT pass the check")
+    tree.add_argument("--count", type=int, help="first N samples: the tree will NOT pass the check")
+    tree.add_argument("--max-batchsize", type=int, default=1)
+    tree.add_argument("--threads", type=int)
+    tree.add_argument("--workers", type=int, default=1)
+    tree.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    tree.add_argument("--precision", default="fp32", choices=list(PRECISIONS))
+    tree.add_argument("--cache-dir", type=Path)
+
+    check = sub.add_parser("check", help="check a submission tree: the v0.5 checker's rules and stricter ones")
+    check.add_argument("folder", type=Path, metavar="DIR", help="the tree's root (submission --output)")
+
+
+def _run_config(args: argparse.Namespace, argv: Sequence[str]):
+    """The RunConfig of 'run' and 'audit' options."""
+    from common.runner import RunConfig
 
     bench = get_benchmark(args.benchmark)
-    cfg = RunConfig(
+    return RunConfig(
         benchmark=args.benchmark, backend=args.backend or bench.info.default_backend, scenario=args.scenario,
         mode=args.mode, model=args.model, dataset_path=args.dataset_path, output=args.output, quick=args.quick,
         max_batchsize=args.max_batchsize, threads=args.threads, workers=args.workers, device=args.device,
@@ -122,7 +193,20 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         count=args.count, user_conf=args.user_conf, target_qps=args.target_qps,
         samples_per_query=args.samples_per_query, batch_timeout_ms=args.batch_timeout_ms,
         cache_dir=args.cache_dir, fail_fast=True, command_line=["mlperf-ref", *argv],
+        allow_audit_config=args.allow_audit_config,
     )
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    peak = _peak_options(args)
+    from common.runner import run_benchmark  # noqa: I001 - heavy imports only when running
+    from common.verdict import exit_code
+
+    cfg = _run_config(args, argv)
+    if peak is not None:
+        from common.server_search import find_peak_qps
+
+        return 0 if find_peak_qps(cfg, peak)["confirmed"] else 1
     if args.find_samples_per_query:
         from common.multistream_search import find_samples_per_query
 
@@ -130,6 +214,28 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             raise UsageError("--find-samples-per-query needs --scenario MultiStream and performance mode")
         return 0 if find_samples_per_query(cfg)["samples_per_query"] > 0 else 1
     return exit_code(run_benchmark(cfg))
+
+
+def _peak_options(args: argparse.Namespace) -> SearchOptions | None:
+    """--find-peak-qps's options, checked before anything heavy loads (None: no search asked for)."""
+    if not args.find_peak_qps:
+        if args.max_trials is not None or args.trial_seconds is not None:
+            raise UsageError("--max-trials and --trial-seconds go with --find-peak-qps")
+        return None
+    options = SearchOptions(max_trials=MAX_TRIALS if args.max_trials is None else args.max_trials,
+                            trial_seconds=TRIAL_SECONDS if args.trial_seconds is None else args.trial_seconds)
+    check_request(args.scenario, args.mode, options)
+    return options
+
+
+def _audit(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from common.audit.command import run_audit
+
+    if args.find_samples_per_query or args.find_peak_qps or args.allow_audit_config:
+        raise UsageError("audit: --find-samples-per-query, --find-peak-qps and --allow-audit-config do not apply "
+                         "to an audit test")
+    _peak_options(args)  # --max-trials or --trial-seconds alone: refused as by 'run'
+    return 0 if run_audit(args.test, _run_config(args, argv), args.reference)["passed"] else 1
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -165,11 +271,14 @@ def _export(args: argparse.Namespace) -> int:
 
 def _accuracy(args: argparse.Namespace) -> int:
     from common.accuracy.log import read_accuracy_log
+    from common.accuracy.payloads import require_kind
 
-    bench = get_benchmark(args.benchmark)
-    if not args.dataset_path.is_dir():
+    if not args.dataset_path.is_dir():  # before the benchmark (and its engine) is imported
         raise UsageError(f"--dataset-path {args.dataset_path}: no such folder")
-    report = bench.score(read_accuracy_log(args.log), args.dataset_path)
+    results = read_accuracy_log(args.log)
+    bench = get_benchmark(args.benchmark)
+    require_kind(results, bench.payload_kind, args.log, args.benchmark)
+    report = bench.score(results, args.dataset_path)
     for line in report.lines:
         print(line)
     target = bench.info.quality
@@ -185,6 +294,18 @@ def _quickstart(args: argparse.Namespace) -> int:
     return run_quickstart(args.output, args.scenario, args.only)
 
 
+def _submission(args: argparse.Namespace) -> int:
+    from common.submission.command import make_submission
+
+    return make_submission(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from common.submission.command import check
+
+    return check(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mlperf-ref``; user mistakes get one line and exit code 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -193,10 +314,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminated) if routed else None
     try:
         args = _parser().parse_args(argv)
-        command = {"run": lambda: _run(args, argv), "calibrate": lambda: _calibrate(args),
+        command = {"run": lambda: _run(args, argv), "audit": lambda: _audit(args, argv),
+                   "calibrate": lambda: _calibrate(args),
                    "make-samples": lambda: _make_samples(args),
                    "export-model": lambda: _export(args), "accuracy": lambda: _accuracy(args),
-                   "quickstart": lambda: _quickstart(args)}[args.command]
+                   "quickstart": lambda: _quickstart(args), "submission": lambda: _submission(args),
+                   "check": lambda: _check(args)}[args.command]
         return command()
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

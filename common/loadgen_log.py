@@ -195,9 +195,9 @@ def parse_detail(path: Path) -> dict[str, Any]:
     """The settings and results LoadGen logged in ``mlperf_log_detail.txt``.
 
     Returns ``{key: value}`` for every ``effective_*``, ``requested_*``, ``result_*`` and
-    ``early_stopping_*`` entry and ``loadgen_version``, plus ``"errors"`` and ``"warnings"``: the values
-    of the entries LoadGen flagged as errors or warnings, in order. A line cut short (a run that
-    crashed while writing) is skipped.
+    ``early_stopping_*`` entry, ``loadgen_version`` and ``qsl_reported_*_count``, plus ``"errors"`` and
+    ``"warnings"``: the values of the entries LoadGen flagged as errors or warnings, in order. A line
+    cut short (a run that crashed while writing) is skipped.
     """
     detail: dict[str, Any] = {"errors": [], "warnings": []}
     for line in _read_text(path, "LoadGen detail log").splitlines():
@@ -214,7 +214,7 @@ def parse_detail(path: Path) -> dict[str, Any]:
         elif metadata.get("is_warning"):
             detail["warnings"].append(value)
         elif key.startswith(("effective_", "requested_", "result_", "early_stopping_")) or key in (
-            "loadgen_version",
+            "loadgen_version", "qsl_reported_total_count", "qsl_reported_performance_count",
         ):
             detail[key] = value
     return detail

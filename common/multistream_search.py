@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
-from common.atomic import atomic_write_text
 from common.disk_space import full_disk_is_one_line
 from common.output_folder import held
-from common.plots import figure, save_png
+from common.plots import plot_search
 from common.runner import RunConfig, Session, open_session
+from common.search import find_edge, save_search
 
 MAX_SAMPLES_PER_QUERY = 4096  # a ceiling for the doubling phase
+MAX_TRIALS = 32  # doubling to the ceiling (13) and bisecting below it (12) fit in this
 
 
 def _trial(session: Session, samples_per_query: int) -> dict[str, Any]:
@@ -38,29 +38,16 @@ def _search(cfg: RunConfig) -> dict[str, Any]:
     trials: dict[int, dict[str, Any]] = {}
 
     def meets(n: int) -> bool:
-        if n not in trials:
-            trials[n] = _trial(session, n)
+        trials[n] = _trial(session, n)
         return trials[n]["meets_bound"]
 
-    if not meets(1):
-        best = 0
-    else:
-        good, bad = 1, None
-        while bad is None and good < MAX_SAMPLES_PER_QUERY:
-            if meets(good * 2):
-                good *= 2
-            else:
-                bad = good * 2
-        while bad is not None and bad - good > 1:
-            middle = (good + bad) // 2
-            good, bad = (middle, bad) if meets(middle) else (good, middle)
-        best = good
+    edge = find_edge(meets, 1, widen=lambda n: n * 2 if n < MAX_SAMPLES_PER_QUERY else None,
+                     narrow=lambda n: None, middle=lambda good, bad: (good + bad) // 2,
+                     close=lambda good, bad: bad - good <= 1, max_trials=MAX_TRIALS)
     ordered = [trials[n] for n in sorted(trials)]
-    outcome = {"benchmark": base.benchmark, "backend": base.backend, "samples_per_query": best,
+    outcome = {"benchmark": base.benchmark, "backend": base.backend, "samples_per_query": edge.good or 0,
                "bound_ms": ordered[0]["bound_ms"], "trials": ordered, "quick": base.quick}
-    Path(base.output).mkdir(parents=True, exist_ok=True)
-    atomic_write_text(Path(base.output) / "multistream_search.json", json.dumps(outcome, indent=2) + "\n")
-    _plot(outcome, Path(base.output) / "multistream_search.png")
+    save_search(outcome, Path(base.output), "multistream_search", _plot)
     print(format_search(outcome))
     return outcome
 
@@ -78,14 +65,8 @@ def format_search(outcome: dict[str, Any]) -> str:
 
 
 def _plot(outcome: dict[str, Any], path: Path) -> None:
-    points = [(t["samples_per_query"], t["latency_ms"]) for t in outcome["trials"] if t["latency_ms"] is not None]
-    if not points:
-        return
-    fig, ax = figure()
-    ax.plot(*zip(*points, strict=True), marker="o", color="#4477aa")
-    ax.axhline(outcome["bound_ms"], color="#cc3311", linestyle="--", label="MultiStream bound")
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("samples per query")
-    ax.set_ylabel(f"{outcome['trials'][0]['percentile']} latency (ms)")
-    ax.legend()
-    save_png(fig, path)
+    points = [(t["samples_per_query"], t["latency_ms"], t["meets_bound"]) for t in outcome["trials"]
+              if t["latency_ms"] is not None]
+    plot_search(points, outcome["bound_ms"], path, xlabel="samples per query",
+                ylabel=f"{outcome['trials'][0]['percentile']} latency (ms)", bound_label="MultiStream bound",
+                log2_x=True)

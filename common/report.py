@@ -56,6 +56,10 @@ def format_summary(results: RunResults) -> str:
                          f"-> {_mark(acc.passed)} ({acc.samples} samples{caveat})")
     for note in check.notes:
         lines.append(f"  note: {note}")
+    for problem in check.problems:
+        lines.append(f"  not submittable: {problem}")
+    if check.submittable:
+        lines.append("  v0.5 submission run: yes (LoadGen logged the v0.5 settings in force, VALID, no errors)")
     lines.append(f"  results: {results.results_file}")
     return "\n".join(lines)
 

@@ -144,6 +144,7 @@ class Verdict:
     loadgen_valid: bool | None
     submittable: bool
     notes: list[str]
+    problems: list[str] = field(default_factory=list)  # settings in force that are not v0.5's, quick/--count
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Verdict:
@@ -151,7 +152,7 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         return {"latency": self.latency, "accuracy": self.accuracy, "loadgen_valid": self.loadgen_valid,
-                "submittable": self.submittable, "notes": self.notes}
+                "submittable": self.submittable, "notes": self.notes, "problems": self.problems}
 
 
 PHASES = ("accuracy", "performance")  # in the order a --both run runs them
@@ -186,6 +187,7 @@ class RunResults:
     started: str
     accuracy: PhaseResult | None = None
     performance: PhaseResult | None = None
+    search: dict[str, Any] | None = None  # the search that chose this run's settings (--find-peak-qps)
     verdict: Verdict | None = None
     results_file: str | None = None
     plot: str | None = None
@@ -210,8 +212,8 @@ class RunResults:
         found: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if name in PHASES and value is None:
-                continue  # a phase that did not run has no key
+            if (name in PHASES or name == "search") and value is None:
+                continue  # a phase that did not run, a run that was not searched: no key
             if name in CLOSING and self.verdict is None:
                 continue  # not judged yet
             found[name] = value.to_dict() if hasattr(value, "to_dict") else value

@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from tqdm import tqdm
 from common import report
 from common.accuracy.log import read_accuracy_log
 from common.atomic import atomic_write_text
+from common.audit.stray import check_working_directory
 from common.backends import backend_class, backends_for, check_precision, make_backend
 from common.backends.base import Backend
 from common.benchmark import Benchmark, Dataset, DatasetOptions, Task
@@ -32,6 +34,7 @@ from common.environment import library_versions, machine_facts
 from common.errors import UsageError
 from common.loadgen_phase import SutOptions, run_loadgen_phase
 from common.output_folder import held
+from common.paths import dataset_folder
 from common.progress import progress_enabled
 from common.registry import get_benchmark
 from common.results import AccuracyResult, LoadGenResult, PhaseResult, RunResults
@@ -69,6 +72,7 @@ class RunConfig:
     fail_fast: bool = False  # end the process at once when the backend fails (the command line does)
     progress: bool = True
     command_line: list[str] = field(default_factory=list)
+    allow_audit_config: bool = False  # run although an audit.config in the working directory changes it
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,10 @@ class PhaseOptions:
     target_qps: float | None = None
     samples_per_query: int | None = None
     user_conf: Path | None = None
+    min_duration_ms: int | None = None  # a shorter run than the conf's (the Server search's trials)
+    min_query_count: int | None = None
+    # the last change to the TestSettings, given the dataset's size (the audit tests set their keys here)
+    adjust: Callable[[lg.TestSettings, int], None] | None = None
 
     @classmethod
     def of(cls, cfg: RunConfig) -> PhaseOptions:
@@ -111,9 +119,7 @@ def _validate(cfg: RunConfig, bench: Benchmark) -> None:
         raise UsageError(f"--scenario {cfg.scenario}: choose one of {', '.join(SCENARIOS)}")
     if cfg.mode not in MODES:
         raise UsageError(f"mode {cfg.mode}: choose one of {', '.join(MODES)}")
-    if not Path(cfg.dataset_path).is_dir():
-        raise UsageError(f"--dataset-path {cfg.dataset_path}: no such folder (see 'mlperf-ref make-samples' "
-                         f"or the benchmark's download_dataset.sh)")
+    dataset_folder(cfg.dataset_path)
     for option, value in (("--max-batchsize", cfg.max_batchsize), ("--threads", cfg.threads),
                           ("--workers", cfg.workers), ("--count", cfg.count)):
         if value is not None and value < 1:
@@ -123,6 +129,7 @@ def _validate(cfg: RunConfig, bench: Benchmark) -> None:
     if not backend.runs_model and cfg.device != "cpu":
         raise UsageError(f"--device {cfg.device}: the {cfg.backend} backend runs no model; use --device cpu")
     PhaseOptions.of(cfg).validate()
+    check_working_directory(bench.info.name, cfg.scenario, cfg.mode, cfg.allow_audit_config)
     if cfg.user_conf is not None:  # a bad conf is refused before the model loads
         build_settings(bench.info.name, cfg.scenario, "performance", cfg.user_conf)
 
@@ -178,10 +185,13 @@ class Session:
     def settings(self, phase: str, options: PhaseOptions, dataset_size: int) -> lg.TestSettings:
         """LoadGen's settings of one phase: the v0.5 rules, the user's conf, the options, quick counts."""
         cfg, info = self.cfg, self.bench.info
-        overrides = Overrides(target_qps=options.target_qps, samples_per_query=options.samples_per_query)
+        overrides = Overrides(target_qps=options.target_qps, samples_per_query=options.samples_per_query,
+                              min_duration_ms=options.min_duration_ms, min_query_count=options.min_query_count)
         settings = build_settings(info.name, cfg.scenario, phase, options.user_conf, overrides, cfg.quick)
-        requested = settings.performance_sample_count_override or info.performance_sample_count
-        settings.performance_sample_count_override = min(requested, dataset_size)
+        # The v0.5 count as is, also above the dataset's size (GNMT's 3,903,900): LoadGen then loads every
+        # sample once and logs the v0.5 count, which the v0.5 checker requires (the QSL caps what it loads).
+        settings.performance_sample_count_override = (settings.performance_sample_count_override
+                                                       or info.performance_sample_count)
         if cfg.quick:  # a fixed small number of queries, no minimum duration
             per_second = 1.0 / self.sample_seconds if self.sample_seconds else 100.0
             if options.target_qps is None:
@@ -189,15 +199,26 @@ class Session:
             queries = dataset_size if cfg.scenario == "Offline" else min(dataset_size, QUICK_QUERIES)
             settings.min_query_count = queries
             settings.max_query_count = 0 if cfg.scenario == "Offline" else queries
+        if options.adjust is not None:
+            options.adjust(settings, dataset_size)
+        if settings.performance_issue_unique or settings.performance_issue_same:  # TEST04 (audit or user conf):
+            # LoadGen's Offline TEST04-A crashes when the performance sample count exceeds the samples
+            settings.performance_sample_count_override = min(settings.performance_sample_count_override,
+                                                             dataset_size)
         return settings
+
+    def warm(self, dataset: Dataset) -> float:
+        """Warm the backend up on the dataset's first sample (once); the seconds a batch of it takes."""
+        if self.sample_seconds is None:
+            self.sample_seconds, self.payload_bytes = _warm_up(self.task, self.backend, dataset.load([0]))
+        return self.sample_seconds
 
     def run_phase(self, phase: str, options: PhaseOptions | None = None) -> PhaseResult:
         """One LoadGen test (accuracy or performance) with ``options`` (default: the configuration's)."""
         options = options or PhaseOptions.of(self.cfg)
         options.validate()
         dataset = self.open_dataset(phase)
-        if self.sample_seconds is None:
-            self.sample_seconds, self.payload_bytes = _warm_up(self.task, self.backend, dataset.load([0]))
+        self.warm(dataset)
         settings = self.settings(phase, options, len(dataset))
         outdir = Path(options.output) / phase
         check_free(Path(options.output), phase_bytes(len(dataset), self.payload_bytes, phase == "accuracy"),
@@ -269,12 +290,17 @@ def run_benchmark(cfg: RunConfig) -> RunResults:
     """Run one benchmark as configured; write the logs, results.json and print the human summary."""
     with held(Path(cfg.output)), full_disk_is_one_line(Path(cfg.output)):  # checked and held before the model loads
         session = open_session(cfg)
-        _clear_previous(Path(cfg.output))
-        results = _describe(session)
+        results = start_results(session)
         for phase in ["accuracy", "performance"] if cfg.mode == "both" else [cfg.mode]:
             setattr(results, phase, session.run_phase(phase))
         finish(results, Path(cfg.output), session.backend.runs_model)
     return results
+
+
+def start_results(session: Session) -> RunResults:
+    """Clear an earlier run's results from the output folder; the part of this run's known before LoadGen."""
+    _clear_previous(Path(session.cfg.output))
+    return _describe(session)
 
 
 def _clear_previous(output: Path) -> None:

@@ -1,9 +1,13 @@
-"""The PASS/FAIL policy of a run: the quality target, the latency bound, LoadGen's verdict, and the notes
-that say why a result is no quality or submission result."""
+"""The PASS/FAIL policy of a run: the quality target, the latency bound, LoadGen's verdict, the settings
+LoadGen logged in force (a run is submittable only with the v0.5 ones), and the notes that say why a
+result is no quality or submission result."""
 
 from __future__ import annotations
 
-from common.results import RunResults, Verdict
+from pathlib import Path
+
+from common.effective_settings import phase_problems, run_problems
+from common.results import PHASES, RunResults, Verdict
 
 # Said of a run whose backend runs no model (its figures are the harness and LoadGen alone).
 NO_MODEL_NOTE = "{backend} backend: measures the harness and LoadGen, no model runs"
@@ -17,10 +21,6 @@ def judge(results: RunResults, runs_model: bool) -> Verdict:
         latency_pass = perf.bounded_latency_ms <= perf.latency_bound_ms
     accuracy_pass = acc.accuracy.passed if acc is not None and acc.accuracy is not None else None
     notes = []
-    if results.quick:
-        notes.append("QUICK mode: small counts and short durations, not valid for submission")
-    if results.count:
-        notes.append(f"--count {results.count}: a reduced dataset, not valid for submission")
     if results.synthetic_data:
         notes.append("SYNTHETIC sample data: accuracy here is no quality result")
     if results.random_weights:
@@ -35,28 +35,22 @@ def judge(results: RunResults, runs_model: bool) -> Verdict:
         notes.append(f"int8 calibrated on {calibration.get('list')}, not an official v0.5 calibration list: "
                      "not valid for submission")
     loadgen_valid = perf.loadgen.valid if perf is not None and perf.loadgen is not None else None
-    logged = _logged_problems(results)
-    notes.extend(logged)
-    valid = bool(loadgen_valid) and not results.quick and not results.count and not logged
-    submittable = (valid and accuracy_pass is not False and latency_pass is not False
+    problems = submission_problems_of(results)
+    submittable = (bool(loadgen_valid) and not problems and accuracy_pass is not False and latency_pass is not False
                    and not results.synthetic_data and not results.random_weights and not unofficial)
     return Verdict(latency=latency_pass, accuracy=accuracy_pass, loadgen_valid=loadgen_valid,
-                   submittable=submittable, notes=notes)
+                   submittable=submittable, notes=notes, problems=problems)
 
 
-def _logged_problems(results: RunResults) -> list[str]:
-    """Errors and warnings LoadGen wrote in the performance phase's detail log (a quick run's are expected:
-    its small max_query_count ends the test early, which LoadGen logs as an error)."""
-    perf = results.performance
-    if results.quick or perf is None or perf.loadgen is None:
-        return []
-    found = []
-    for kind, entries in (("error", perf.loadgen.errors), ("warning", perf.loadgen.warnings)):
-        if entries:
-            more = f" (and {len(entries) - 1} more)" if len(entries) > 1 else ""
-            found.append(f"LoadGen logged {kind}: {entries[0]}{more}; not valid for submission "
-                         f"(see {perf.log_dir}/mlperf_log_detail.txt)")
-    return found
+def submission_problems_of(results: RunResults) -> list[str]:
+    """Why the run's phases are no v0.5 submission run: the settings LoadGen logged it applied in each
+    phase (common/effective_settings.py, as the checker reads them) and the harness's quick/--count flags."""
+    problems = []
+    for phase in PHASES:
+        found = getattr(results, phase)
+        if found is not None:
+            problems += phase_problems(Path(found.log_dir), results.benchmark, results.scenario, phase)
+    return problems + run_problems({"quick": results.quick, "count": results.count})
 
 
 def exit_code(results: RunResults) -> int:

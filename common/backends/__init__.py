@@ -29,11 +29,16 @@ _CLASSES = {
 BACKENDS = tuple(_CLASSES)
 
 
-def backend_class(name: str) -> type[Backend]:
-    """The class of a backend by name, or a clear error listing the known ones."""
+def known_backend(name: str) -> str:
+    """``name`` when it names a backend, else a clear error listing the known ones (nothing imported)."""
     if name not in _CLASSES:
         raise UsageError(f"--backend {name}: unknown backend; choose one of {', '.join(BACKENDS)}")
-    module, cls = _CLASSES[name].split(":")
+    return name
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The class of a backend by name, or a clear error listing the known ones."""
+    module, cls = _CLASSES[known_backend(name)].split(":")
     return getattr(importlib.import_module(module), cls)
 
 

@@ -30,6 +30,21 @@ require_project_python() {
         || die "$(project_python) cannot import the project's dependencies; run 'make venv' or set PYTHON"
 }
 
+# zip_is_whole FILE: true when FILE is a zip whose every member reads back with its CRC (a half download,
+# or other bytes from a mirror, is not); for archives with no published size or checksum to verify.
+zip_is_whole() {
+    run_python - "$1" 2>/dev/null <<'PY'
+import sys
+import zipfile
+
+try:
+    with zipfile.ZipFile(sys.argv[1]) as archive:
+        sys.exit(0 if archive.testzip() is None else 1)
+except Exception:  # noqa: BLE001 - BadZipFile, zlib.error, EOFError...: all mean "not whole"
+    sys.exit(1)
+PY
+}
+
 # fetch URL FILE [common.download options]: resumable into FILE.part, verified, renamed into place.
 fetch() {
     local url="$1" file="$2"

@@ -29,7 +29,8 @@ def test_preprocess_rows_write_table_and_json(tmp_path: Path) -> None:
     assert speed["ratio"] == pytest.approx(statistics.median(o / b for o, b in zip(runs, baseline_runs, strict=True)))
     # uint8 HWC crop against the v0.5 float32 NCHW tensor: exactly a quarter of the array bytes
     assert (size["figure"], size["baseline"], size["ratio"], size["met"]) == (150528, 602112, 0.25, True)
-    assert size["details"]["file_bytes"] == 150528 + 128  # one .npy header
+    # the crop as one .npy record (128-byte header), then its source stamp as another: int64 [size, mtime, ctime]
+    assert size["details"]["file_bytes"] == (128 + 150528) + (128 + 3 * 8)
     table = (tmp_path / "out" / "bench.txt").read_text()
     assert "NOT submission runs" in table and "5 preprocessing" in table
     assert report["machine"]["cpus"] >= 1 and "numpy" in report["libraries"]

@@ -48,7 +48,7 @@ def test_run_writes_results_and_prints_the_summary(synthetic, tmp_path: Path, ca
                  "--dataset-path", str(tmp_path), "--output", str(tmp_path / "out")])
     assert code == 0
     out = capsys.readouterr().out
-    assert "Samples per second" in out and "QUICK mode" in out and "LoadGen" in out
+    assert "Samples per second" in out and "not submittable: --quick run" in out and "LoadGen" in out
     assert (tmp_path / "out" / "results.json").is_file()
     assert (tmp_path / "out" / "latency.png").stat().st_size > 1000
 

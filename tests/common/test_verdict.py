@@ -9,44 +9,45 @@ from common.results import RunResults
 from common.verdict import exit_code, judge
 
 BEFORE = Path(__file__).parent / "data" / "results_before"
+LOGS = Path(__file__).parent / "data" / "loadgen"
 
 
-def _full_run(name: str) -> RunResults:
-    """A recorded run as if it had been a full one on real data and weights."""
+def _full_run(name: str, log_dir: Path) -> RunResults:
+    """A recorded run as if it had been a full one on real data and weights, its LoadGen logs in ``log_dir``."""
     results = RunResults.load(BEFORE / f"{name}.json")
-    return dataclasses.replace(results, quick=False, synthetic_data=False, random_weights=False, verdict=None)
+    results = dataclasses.replace(results, quick=False, synthetic_data=False, random_weights=False, verdict=None)
+    results.performance = dataclasses.replace(results.performance, log_dir=str(log_dir))
+    return results
 
 
-def test_a_valid_full_run_with_no_logged_problem_is_submittable() -> None:
-    results = _full_run("null-Offline")
+def test_a_run_without_its_detail_log_is_not_submittable(tmp_path: Path) -> None:
+    results = _full_run("null-Offline", tmp_path)
     assert results.performance.loadgen.valid is True and not results.performance.loadgen.errors
     verdict = judge(results, runs_model=True)
-    assert verdict.submittable is True and verdict.notes == []
+    assert verdict.submittable is False
+    assert verdict.problems == [f"no LoadGen detail log in {tmp_path}: the phase did not run or did not finish"]
 
 
 def test_a_loadgen_error_makes_a_run_not_submittable_and_is_said() -> None:
-    results = _full_run("null-Server")  # its detail log holds LoadGen's "Max query count reached" error
+    # a SingleStream detail log whose max_query_count ended the run: LoadGen logged it as an error
+    results = _full_run("null-SingleStream", LOGS / "singlestream_too_few_queries")
     results.performance.loadgen.valid = True
     verdict = judge(results, runs_model=True)
     assert verdict.submittable is False
-    assert any(n.startswith("LoadGen logged error: IssueQueryThread 0 Ending early: Max query count reached")
-               for n in verdict.notes), verdict.notes
-    warned = dataclasses.replace(results.performance.loadgen, errors=[], warnings=["a warning", "another"])
-    results.performance.loadgen = warned
-    verdict = judge(results, runs_model=True)
-    assert verdict.submittable is False
-    assert any("LoadGen logged warning: a warning (and 1 more)" in n for n in verdict.notes)
+    assert "LoadGen logged error: IssueQueryThread 0 Ending early: Max query count reached. query_count 50" \
+        in verdict.problems
+    assert "max_query_count 50 in force, v0.5 sets none (0): it can end the run early" in verdict.problems
 
 
-def test_quick_runs_expect_their_early_end() -> None:
-    results = dataclasses.replace(_full_run("null-Server"), quick=True)
+def test_quick_runs_are_never_submittable() -> None:
+    results = dataclasses.replace(_full_run("null-SingleStream", LOGS / "singlestream_valid"), quick=True)
     verdict = judge(results, runs_model=False)
-    assert not any("LoadGen logged" in n for n in verdict.notes)
-    assert verdict.notes[0].startswith("QUICK mode") and verdict.submittable is False
+    assert verdict.problems[-1] == "--quick run: small counts and no minimum duration"
+    assert verdict.submittable is False
 
 
 def test_exit_code_follows_meaningful_failures() -> None:
-    results = _full_run("ort-r50")  # 0% top-1 against 75.6954%
+    results = _full_run("ort-r50", LOGS / "singlestream_valid")  # 0% top-1 against 75.6954%
     results.verdict = judge(results, runs_model=True)
     assert results.verdict.accuracy is False and exit_code(results) == 1
     results = dataclasses.replace(results, synthetic_data=True)

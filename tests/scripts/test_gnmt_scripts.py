@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
@@ -180,3 +181,59 @@ def test_model_zip_without_a_checkpoint_is_refused(run_script, mirror, www, tmp_
     assert result.returncode == 1
     assert "gnmt_model.zip holds no translate.ckpt.index" in result.stderr
     assert not (out / "ende_gnmt_model_4_layer").exists()
+
+
+def test_dataset_rerun_does_not_trust_a_half_zip_left_behind(run_script, mirror, tmp_path):
+    out = tmp_path / "wmt16"
+    out.mkdir()
+    (out / "gnmt_inference_data.zip").write_bytes(DATA_ZIP_BYTES[: len(DATA_ZIP_BYTES) // 2])
+    started = time.monotonic()
+    result = run_script("translation/gnmt/download_dataset.sh", "-o", str(out), env=_env(mirror))
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 30
+    assert f"{out}/gnmt_inference_data.zip: not a whole zip" in result.stdout
+    assert mirror.requests == [(f"/{DATA_ZIP}", None)]  # fetched afresh, not resumed from the half zip
+    for name, text in DATA_FILES.items():
+        assert (out / name).read_text() == text
+    assert not (out / "gnmt_inference_data.zip").exists()
+
+
+def test_dataset_zip_with_wrong_bytes_is_removed_and_a_rerun_fetches_it_again(run_script, mirror, www, tmp_path):
+    damaged = bytearray(DATA_ZIP_BYTES)
+    member = DATA_ZIP_BYTES.index(b"gnmt_inference_data/newstest2014.tok.bpe.32000.de") + 60
+    damaged[member:member + 8] = bytes(8)  # inside the deflated data: the zip still opens, the CRC fails
+    (www / DATA_ZIP).write_bytes(bytes(damaged))
+    out = tmp_path / "wmt16"
+    started = time.monotonic()
+    result = run_script("translation/gnmt/download_dataset.sh", "-o", str(out), env=_env(mirror))
+    assert result.returncode == 1
+    assert time.monotonic() - started < 30
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: gnmt_inference_data.zip from {mirror.base_url}/{DATA_ZIP} is not a whole zip (the "
+                      "transfer ended early or the mirror sent other bytes); it was removed: run "
+                      "download_dataset.sh again, or check the mirror"]
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == []  # nothing half-written, no zip to trust next time
+    (www / DATA_ZIP).write_bytes(DATA_ZIP_BYTES)
+    mirror.reset()
+    again = run_script("translation/gnmt/download_dataset.sh", "-o", str(out), env=_env(mirror))
+    assert again.returncode == 0, again.stderr
+    assert mirror.requests == [(f"/{DATA_ZIP}", None)]
+    assert (out / "newstest2014.tok.bpe.32000.de").read_text() == DATA_FILES["newstest2014.tok.bpe.32000.de"]
+
+
+def test_verify_fails_a_large_file_that_is_not_utf8_naming_the_line(run_script, downloaded, tmp_path):
+    out = _copy(downloaded, tmp_path / "wmt16")
+    large = out / "newstest2014.tok.bpe.32000.en.large"
+    lines = large.read_bytes().splitlines(keepends=True)
+    lines[9] = b"sentence@@ \xff broken .\n"  # line 10: same line count, not UTF-8
+    large.write_bytes(b"".join(lines))
+    started = time.monotonic()
+    result = run_script("translation/gnmt/verify_dataset.sh", "-d", str(out),
+                        env={"GNMT_EXPECTED": str(_expected_table(tmp_path, DATA_FILES, 7 * 1300))})
+    assert result.returncode == 1
+    assert time.monotonic() - started < 30
+    assert ("ERROR    newstest2014.tok.bpe.32000.en.large: line 10 is not UTF-8 text (byte 0xff)"
+            in result.stdout.splitlines())
+    assert result.stdout.count("OK ") == 4
+    assert result.stderr == f"error: 1 file(s) in {out} missing or different; run download_dataset.sh -o {out} again\n"

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from common.accuracy.bleu import RunningBleu
+from common.accuracy.payloads import TRANSLATION
 from common.benchmark import (
     AccuracyReport,
     Benchmark,
@@ -37,6 +38,7 @@ EXPORT_NUM_UNITS = 128
 class GNMTBenchmark(Benchmark):
     """GNMT v2 (4 layers, 1024 units) from the official TF1 checkpoint, in plain torch."""
 
+    payload_kind = TRANSLATION
     info = BenchmarkInfo(
         name="gnmt",
         title="GNMT (4-layer, tensorflow/nmt)",
@@ -99,6 +101,10 @@ class GNMTBenchmark(Benchmark):
             lines.append(f"{skipped} empty translations skipped, as the v0.5 scorer does")
         return AccuracyReport(value=round(bleu.score, 6), count=len(hypotheses), lines=lines,
                               accuracy_txt=f"BLEU: {bleu.score:.3f}\n", extra=extra)
+
+    def decode_payload(self, payload: bytes) -> str:
+        """A translation payload is UTF-8 text (undecodable bytes replaced: they then differ as text)."""
+        return payload.decode("utf-8", errors="replace")
 
     def make_samples(self, output: Path) -> Path:
         return write_samples(Path(output) / SAMPLES_FOLDER)

@@ -11,6 +11,7 @@ import numpy as np
 from common.benchmark import Dataset, ModelIO, Samples, Task
 from common.errors import UsageError
 from translation.gnmt.model import EOS_ID
+from translation.gnmt.text import check_utf8, line_chunks, read_text
 from translation.gnmt.vocab import Vocabulary, translation_text
 
 ACCURACY_SOURCE = "newstest2014.tok.bpe.32000.en"  # 3,003 lines: the accuracy set
@@ -33,15 +34,17 @@ def require(folder: Path, name: str) -> Path:
 
 
 def read_lines(path: Path) -> list[str]:
-    """The lines of a UTF-8 text file, without line ends (``str.splitlines`` as nmt's ``load_data``)."""
-    return path.read_bytes().decode("utf-8").splitlines()
+    """The lines of a UTF-8 text file, without line ends (``str.splitlines`` as nmt's ``load_data``); a
+    UsageError names the line that is not UTF-8."""
+    return read_text(path).splitlines()
 
 
 class SourceLines:
     """Random access to the lines of a source file without holding a 3.9 M-line file in memory.
 
     A file that is an exact repetition of the accuracy set (size and both ends match) maps line i to
-    accuracy line i % n; any other file gets an index of line offsets, built once on first use.
+    accuracy line i % n; any other file gets an index of line offsets, built when it is opened, which also
+    checks that every line is UTF-8 text (a UsageError names the first that is not, before LoadGen starts).
     """
 
     def __init__(self, path: Path, base: list[str], base_path: Path) -> None:
@@ -66,11 +69,11 @@ class SourceLines:
     def _line_offsets(self) -> np.ndarray:
         if self._offsets is None:
             ends = [np.zeros(1, dtype=np.int64)]
-            with self.path.open("rb") as handle:
-                position = 0
-                while chunk := handle.read(_SCAN_BYTES):
-                    ends.append(np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10).astype(np.int64) + position + 1)
-                    position += len(chunk)
+            position = 0
+            for start, line, chunk in line_chunks(self.path, _SCAN_BYTES):
+                check_utf8(self.path, chunk, line)
+                ends.append(np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10).astype(np.int64) + start + 1)
+                position = start + len(chunk)
             offsets = np.concatenate(ends)
             if offsets[-1] != position:  # a last line without a newline
                 offsets = np.append(offsets, position)

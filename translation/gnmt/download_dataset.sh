@@ -35,7 +35,18 @@ have_all=1
 for name in "${files[@]}"; do [[ -f "$output/$name" ]] || have_all=0; done
 if ((!have_all)); then
     archive="$output/gnmt_inference_data.zip"
-    fetch "$base/$record/files/gnmt_inference_data.zip" "$archive"
+    url="$base/$record/files/gnmt_inference_data.zip"
+    # zenodo publishes no size or checksum to pin: the zip is trusted only when every member reads back
+    if [[ -f $archive ]] && ! zip_is_whole "$archive"; then
+        echo "$archive: not a whole zip (left by an interrupted or short download); downloading it again"
+        rm -f "$archive"
+    fi
+    fetch "$url" "$archive"
+    if ! zip_is_whole "$archive"; then
+        rm -f "$archive"
+        die "gnmt_inference_data.zip from $url is not a whole zip (the transfer ended early or the mirror sent \
+other bytes); it was removed: run $(basename "$0") again, or check the mirror"
+    fi
     unpacked="$output/.unpacked.$$"
     trap 'rm -rf "$unpacked"' EXIT
     run_python -m zipfile -e "$archive" "$unpacked" \

@@ -6,14 +6,14 @@ usage() {
     cat <<USAGE
 Usage: $(basename "$0") [-d DIR]
 
-Checks the files download_dataset.sh writes: md5 sums (the v0.5 verify_dataset.sh values) and line
-counts. Prints one line per file and exits 1 if any file is missing or differs (v0.5 printed ERROR and
-exited 0).
+Checks the files download_dataset.sh writes: md5 sums (the v0.5 verify_dataset.sh values), line counts
+and that the text is UTF-8 (the runs refuse a file that is not, naming the line). Prints one line per
+file and exits 1 if any file is missing or differs (v0.5 printed ERROR and exited 0).
 
   -d DIR   the dataset folder (default: \${DATA_DIR:-./data/wmt16})
   -h       show this help
 Environment: GNMT_EXPECTED, a file of "NAME MD5 LINES" lines (MD5 or LINES may be -), replaces the built-in
-table (for testing on other data).
+table (for testing on other data). PYTHON (default: the checkout's .venv, else python3).
 USAGE
 }
 
@@ -53,6 +53,11 @@ while read -r name md5 lines; do
     if [[ $lines != - ]]; then
         count="$(wc -l <"$path" | tr -d ' ')"
         [[ $count == "$lines" ]] || problems+=" $count lines (expected $lines)"
+    fi
+    # Text not vouched for by its md5 is checked as the runs read it: the first line that is not UTF-8.
+    if [[ $md5 == - || -n $problems ]] && ! utf8="$(run_python -m translation.gnmt.text "$path" 2>&1)"; then
+        utf8="${utf8#"error: $path: "}"
+        problems+=" ${utf8%%; *}"
     fi
     if [[ -n $problems ]]; then
         echo "ERROR    $name:$problems"

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from common.errors import UsageError
+from translation.gnmt.text import read_text
 
 UNK = "<unk>"  # nmt vocab_utils.UNK, id 0
 SOS = "<s>"  # nmt hparams "sos"
@@ -33,7 +34,7 @@ class Vocabulary:
         path = Path(path)
         if not path.is_file():
             raise UsageError(f"{path}: no such vocabulary file (run download_dataset.sh or make-samples)")
-        return cls.from_tokens([line.strip() for line in path.read_text(encoding="utf-8").splitlines()])
+        return cls.from_tokens([line.strip() for line in read_text(path).splitlines()])
 
     @classmethod
     def from_tokens(cls, tokens: Sequence[str]) -> Vocabulary:

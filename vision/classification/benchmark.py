@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from common.accuracy.payloads import CLASSIFICATION
 from common.accuracy.top1 import score_top1
 from common.benchmark import AccuracyReport, Benchmark, Dataset, DatasetOptions, ModelIO, Task
 from common.errors import UsageError
@@ -31,6 +32,7 @@ CALIBRATION_IMAGES = 4  # random images that set the batch-norm statistics of ra
 class ImageNetClassifier(Benchmark):
     """An ImageNet classifier with 1001 outputs; subclasses give the model and its official interface."""
 
+    payload_kind = CLASSIFICATION
     preprocessing: ClassVar[Preprocessing]
     input_name: ClassVar[str]  # the official input tensor, NCHW in ONNX, NHWC in the TF graph
     run_outputs: ClassVar[tuple[str, ...]]  # the outputs a run fetches (the first gives the class)

@@ -21,6 +21,7 @@ from common.errors import UsageError
 from vision.coco.annotations import IMAGES_DIR, CocoIndex, load_index
 from vision.coco.calibration_lists import CALIBRATION_IMAGES_DIR
 from vision.coco.preprocess import read_bgr
+from vision.image_file import missing_or_empty, unusable_summary
 
 CACHE_VERSION = 1  # bump when the code that fills the cache changes what it writes
 
@@ -71,6 +72,7 @@ class CocoImages(Dataset):
         self.options = options
         self.cache = cache_folder(Path(options.cache_dir), recipe.name, cache_key)
         self._compute = functools.partial(_compute, self.root / folder, recipe.cached)
+        self._source = (self.root / folder).joinpath  # the image a cache entry is stamped with
 
     def __len__(self) -> int:
         return len(self.names)
@@ -85,6 +87,7 @@ class CocoImages(Dataset):
             self.options.workers,
             f"preprocessing {self.recipe.name}",
             self.options.progress,
+            source=self._source,
         )
         if self.recipe.finish is None:
             return np.stack(arrays)
@@ -110,6 +113,11 @@ class CocoDataset(CocoImages):
                 raise UsageError(f"--count {options.count}: must be at least 1")
             images = images[: options.count]
         self.images = images
+        unusable = missing_or_empty(self.index.root / IMAGES_DIR, [i.file_name for i in images])
+        if unusable:
+            raise UsageError(
+                f"--dataset-path {root}: {unusable_summary(unusable, f'the {len(images)} images in {IMAGES_DIR}')}; "
+                "run verify_dataset.sh, and download_dataset.sh again to restore them")
         super().__init__(self.index.root, IMAGES_DIR, [i.file_name for i in images], recipe, options,
                          _key(self.index.root, recipe))
 

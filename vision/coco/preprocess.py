@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common.errors import UsageError
+from vision.image_file import read_image
 
 # v0.5 dataset.py pre_process_coco_resnet34: torchvision ImageNet statistics on x / 255
 RESNET34_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -22,11 +22,9 @@ MOBILENET_STD = 127.5
 
 
 def read_bgr(path: Path) -> np.ndarray:
-    """``cv2.imread`` with 3 channels (uint8 HWC BGR), or a clear error naming the file."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise UsageError(f"{path}: cannot read the image (missing or corrupt; run verify_dataset.sh)")
-    return image
+    """``cv2.imread`` with 3 channels (uint8 HWC BGR); BadImage (a UsageError) naming a missing, empty,
+    truncated or undecodable file (vision/image_file.py: verify_dataset.sh's rule)."""
+    return read_image(path, cv2.IMREAD_COLOR)
 
 
 def resized_rgb_float(bgr: np.ndarray, size: int) -> np.ndarray:

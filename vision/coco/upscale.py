@@ -21,6 +21,7 @@ from common.atomic import atomic_open, atomic_write_text
 from common.errors import UsageError
 from common.progress import progress
 from vision.coco.annotations import ANNOTATIONS_FILE, IMAGES_DIR
+from vision.coco.preprocess import read_bgr
 
 
 def upscale(
@@ -40,9 +41,7 @@ def upscale(
     ratios = {}
     for image in progress(data["images"], "resizing"):
         path = Path(inputs) / images_dir / image["file_name"]
-        pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if pixels is None:
-            raise UsageError(f"{path}: cannot read the image (run verify_dataset.sh)")
+        pixels = read_bgr(path)  # BadImage (a UsageError) names a missing, empty, truncated or corrupt one
         ratios[image["id"]] = (width / pixels.shape[1], height / pixels.shape[0])
         resized = cv2.resize(pixels, (width, height), interpolation=cv2.INTER_LINEAR)
         name = f"{Path(image['file_name']).stem}.{fmt}"

@@ -1,4 +1,5 @@
-"""Check a COCO 2017 val folder: counts, categories, every listed image present (and decodable).
+"""Check a COCO 2017 val folder: counts, categories, every listed image present, not empty, not a
+truncated JPEG (and decodable, with --decode).
 
     python -m vision.coco.verify DIR [--any-count] [--decode]
 
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 from vision.coco.annotations import ANNOTATIONS_FILE, IMAGES_DIR
+from vision.image_file import image_fault
 
 EXPECTED_IMAGES = 5000  # COCO 2017 val
 EXPECTED_ANNOTATIONS = 36781
@@ -22,6 +24,8 @@ ARCHIVES = {  # file name -> (bytes, md5) of the official downloads (cocodataset
     "val2017.zip": (815585330, "442b8da7639aecaf257c1dceb8ba8c80"),
     "annotations_trainval2017.zip": (252907541, "f4bbac642086de4f52a3fdda2de5fa2c"),
 }
+FAULTS = {"missing": "missing", "unreadable": "cannot be opened", "empty": "are empty (0 bytes)",
+          "truncated": "are truncated JPEGs (no end-of-image marker)", "corrupt": "do not decode"}
 
 
 def _md5(path: Path) -> str:
@@ -57,25 +61,16 @@ def problems(root: Path, any_count: bool = False, decode: bool = False) -> tuple
             f"{path}: {len(images)} images and {len(annotations)} annotations, expected "
             f"{EXPECTED_IMAGES} and {EXPECTED_ANNOTATIONS}; download the annotations again"
         )
-    missing, broken = [], []
-    if decode:
-        import cv2
-    for image in images:
+    bad: dict[str, list[Path]] = {}
+    for image in images:  # missing, empty and truncated files always; undecodable ones with --decode
         file = root / IMAGES_DIR / image["file_name"]
-        if not file.is_file():
-            missing.append(file)
-        elif decode and cv2.imread(str(file), cv2.IMREAD_COLOR) is None:
-            broken.append(file)
-    if missing:
-        found.append(
-            f"{len(missing)} images missing, e.g. {', '.join(map(str, missing[:10]))}; "
-            f"run download_dataset.sh again"
-        )
-    if broken:
-        found.append(
-            f"{len(broken)} images do not decode, e.g. {', '.join(map(str, broken[:10]))}; "
-            f"delete them and run download_dataset.sh again"
-        )
+        fault = image_fault(file, decode)
+        if fault is not None:
+            bad.setdefault(fault, []).append(file)
+    for fault, files in bad.items():
+        found.append(f"{len(files)} images {FAULTS[fault]}, e.g. {', '.join(map(str, files[:10]))}; "
+                     + ("run download_dataset.sh again" if fault == "missing"
+                        else "delete them and run download_dataset.sh again"))
     empty = len({i["id"] for i in images} - {a["image_id"] for a in annotations})
     summary = (
         f"{root}: {len(images)} images ({empty} without annotations), {len(annotations)} annotations, "

@@ -8,14 +8,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 from torch import nn
 
 from common.accuracy.coco_map import coco_map
+from common.accuracy.payloads import DETECTION
 from common.benchmark import AccuracyReport, Benchmark, Dataset, DatasetOptions
 from vision.coco.annotations import annotations_path
 from vision.coco.calibration_lists import CALIBRATION_LISTS
 from vision.coco.dataset import CocoDataset, Recipe, open_calibration_images
 from vision.coco.samples import make_coco_samples
+from vision.detection.payload import unpack_detections
 from vision.detection.whole_model import load_weights
 
 
@@ -27,6 +30,7 @@ def reference_names(state_dict_json: Path) -> list[str]:
 class CocoDetector(Benchmark):
     """A COCO 2017 val detector; subclasses give the model, its task, its input recipe and its export."""
 
+    payload_kind = DETECTION
     reference_state_dict: ClassVar[Path]  # the official ``.pytorch`` file's tensor names and shapes
 
     @abstractmethod
@@ -48,6 +52,10 @@ class CocoDetector(Benchmark):
 
     def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
         return coco_map(results, annotations_path(Path(dataset_path)))
+
+    def decode_payload(self, payload: bytes) -> np.ndarray:
+        """A detection payload as its ``[K, 7]`` float32 rows (qsl_idx, box, score, class)."""
+        return unpack_detections(payload)
 
     def make_samples(self, output: Path) -> Path:
         return make_coco_samples(Path(output) / "coco")

@@ -14,20 +14,11 @@ import numpy as np
 from common.benchmark import Dataset, DatasetOptions
 from common.cache import cache_folder, fill_cache, load_cached
 from common.errors import UsageError
+from vision.image_file import missing_or_empty, unusable_summary
 from vision.imagenet.preprocess import Preprocessing, crop_file
 from vision.imagenet.val_map import VAL_MAP, read_val_map
 
 CACHE_VERSION = 1  # bump when the crop code changes in a way the key does not show
-MISSING_SHOWN = 5  # how many missing files an error names
-
-
-def missing_images(folder: Path, names: Sequence[str]) -> list[str]:
-    return [name for name in names if not (folder / name).is_file()]
-
-
-def shown(names: Sequence[str]) -> str:
-    """The first few of ``names``, for an error line."""
-    return ", ".join(names[:MISSING_SHOWN]) + (", ..." if len(names) > MISSING_SHOWN else "")
 
 
 class ImageNetImages(Dataset):
@@ -35,7 +26,8 @@ class ImageNetImages(Dataset):
     loaded from their cached uint8 crops.
 
     The cache folder is keyed by the dataset folder (its val_map.txt included) and the crop recipe, not by
-    which images are asked for: the validation run and the calibration share their crops.
+    which images are asked for: the validation run and the calibration share their crops. Each entry is
+    stamped with its image's size and times: a changed image is cropped again.
     """
 
     def __init__(self, path: Path, names: Sequence[str], preprocessing: Preprocessing,
@@ -55,6 +47,7 @@ class ImageNetImages(Dataset):
         self._crop = functools.partial(crop_file, root=self.path.resolve(),
                                        interpolation=preprocessing.interpolation,
                                        shorter=preprocessing.shorter, crop=preprocessing.crop)
+        self._source = self.path.resolve().joinpath  # the image a cache entry is stamped with
 
     def __len__(self) -> int:
         return len(self.names)
@@ -62,13 +55,14 @@ class ImageNetImages(Dataset):
     def preprocess(self, indices: Sequence[int]) -> int:
         """Crop and cache the given samples not cached yet, on all cores; how many were computed."""
         return fill_cache(self.cache_dir, [self.names[i] for i in indices], self._crop, self.options.workers,
-                          "preprocessing ImageNet", self.options.progress)
+                          "preprocessing ImageNet", self.options.progress, source=self._source)
 
     def crops(self, indices: Sequence[int]) -> np.ndarray:
         """uint8 NHWC crops of the given samples (computed on all cores once, then read from the cache)."""
         names = [self.names[i] for i in indices]
         arrays = load_cached(self.cache_dir, names, self._crop, workers=self.options.workers,
-                             desc="preprocessing ImageNet", show_progress=self.options.progress)
+                             desc="preprocessing ImageNet", show_progress=self.options.progress,
+                             source=self._source)
         return np.stack(arrays) if arrays else np.empty((0, 0, 0, 3), np.uint8)
 
     def load(self, indices: Sequence[int]) -> np.ndarray:
@@ -87,11 +81,11 @@ class ImageNetDataset(ImageNetImages):
         count = len(val_map) if options.count is None else min(options.count, len(val_map))
         if count < 1:
             raise UsageError(f"--count {options.count}: use at least one sample")
-        missing = missing_images(Path(path), val_map.names[:count])
-        if missing:
+        unusable = missing_or_empty(Path(path), val_map.names[:count])
+        if unusable:
             raise UsageError(
-                f"--dataset-path {path}: {len(missing)} of the {count} images listed in {VAL_MAP} "
-                f"are missing ({shown(missing)}); run verify_dataset.sh, or download_dataset.sh again"
+                f"--dataset-path {path}: {unusable_summary(unusable, f'the {count} images listed in {VAL_MAP}')}; "
+                "run verify_dataset.sh, and download_dataset.sh again to restore them"
             )
         super().__init__(path, val_map.names[:count], preprocessing, options)
         self.labels = val_map.labels[:count]
@@ -101,10 +95,9 @@ def open_calibration_images(path: Path, names: Sequence[str], preprocessing: Pre
                             options: DatasetOptions) -> ImageNetImages:
     """The calibration images ``names``: files of the validation folder (the official lists name
     validation images), cropped and cached as the validation run crops them."""
-    missing = missing_images(Path(path), names)
-    if missing:
+    unusable = missing_or_empty(Path(path), names)
+    if unusable:
         raise UsageError(
-            f"--dataset-path {path}: {len(missing)} of the {len(names)} calibration images are missing "
-            f"({shown(missing)}); the ImageNet calibration images are validation images: run "
-            "download_dataset.sh, or verify_dataset.sh")
+            f"--dataset-path {path}: {unusable_summary(unusable, f'the {len(names)} calibration images')}; "
+            "the ImageNet calibration images are validation images: run download_dataset.sh, or verify_dataset.sh")
     return ImageNetImages(path, names, preprocessing, options)

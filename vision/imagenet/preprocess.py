@@ -18,6 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vision.image_file import read_image
+
 CROP_RATIO_PERCENT = 87.5  # v0.5 reference: the centre crop keeps 87.5% of the resized image
 CROP_SIZE = 224  # v0.5 reference: network input 224x224
 RESIZE_SHORTER = int(100 * CROP_SIZE / CROP_RATIO_PERCENT)  # v0.5 reference: int(100*224/87.5) = 256
@@ -25,11 +27,9 @@ RESNET_MEANS = (123.68, 116.78, 103.94)  # v0.5 pre_process_vgg: per-channel RGB
 
 
 def decode_rgb(path: Path) -> np.ndarray:
-    """uint8 HxWx3 RGB, as ``cv2.imread`` (default flags) decodes the file."""
-    image = cv2.imread(str(path))
-    if image is None:
-        raise ValueError(f"{path}: cannot decode this image (missing or corrupt; run verify_dataset.sh)")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    """uint8 HxWx3 RGB, as ``cv2.imread`` (default flags) decodes the file; BadImage (a ValueError) naming
+    a missing, empty, truncated or undecodable file (vision/image_file.py: verify_dataset.sh's rule)."""
+    return cv2.cvtColor(read_image(path), cv2.COLOR_BGR2RGB)
 
 
 def resized_size(width: int, height: int, shorter: int = RESIZE_SHORTER) -> tuple[int, int]:

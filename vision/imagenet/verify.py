@@ -14,40 +14,21 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from common.errors import UsageError
 from common.progress import progress
+from vision.image_file import DESCRIPTIONS, image_fault
 from vision.imagenet.val_map import VAL_IMAGES, VAL_MAP, read_val_map
 
 SHOWN = 10  # how many bad files the report names
 CHUNK = 256  # images per task
-JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"  # SOI and EOI markers
-TRAILING_SLACK = 1024  # bytes a complete JPEG may carry after its EOI marker
-
-
-def jpeg_truncated(data: bytes) -> bool:
-    """A JPEG whose end-of-image marker is missing: libjpeg decodes such a file (gray-filled) anyway.
-
-    0xFFD9 cannot occur inside entropy-coded data; an EXIF thumbnail's EOI sits near the start.
-    """
-    return data[:2] == JPEG_START and data.rfind(JPEG_END) < len(data) - TRAILING_SLACK - 2
 
 
 def check_images(root: Path, names: Sequence[str]) -> list[tuple[str, str]]:
-    """(name, "missing" | "corrupt") for each image of ``names`` that does not open (picklable)."""
+    """(name, fault) for each image of ``names`` that is not good: missing, empty, truncated or corrupt, by
+    the rule the runs follow (vision/image_file.py; picklable)."""
     cv2.setNumThreads(1)
-    bad = []
-    for name in names:
-        path = root / name
-        if not path.is_file():
-            bad.append((name, "missing"))
-            continue
-        data = path.read_bytes()
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_COLOR_2) if data else None
-        if image is None or jpeg_truncated(data):
-            bad.append((name, "corrupt"))
-    return bad
+    return [(name, fault) for name in names if (fault := image_fault(root / name)) is not None]
 
 
 def verify(folder: Path, expect: int | None, workers: int,
@@ -74,7 +55,7 @@ def report(folder: Path, total: int, bad: list[tuple[str, str]]) -> str:
     """One line: OK, or what is missing or corrupt and what to do."""
     if not bad:
         return f"OK: all {total} images listed in {folder / VAL_MAP} exist and decode"
-    kinds = {kind: [name for name, k in bad if k == kind] for kind in ("missing", "corrupt")}
+    kinds = {kind: [name for name, k in bad if k == kind] for kind in DESCRIPTIONS}
     parts = [f"{len(names)} {kind} ({', '.join(names[:SHOWN])}{', ...' if len(names) > SHOWN else ''})"
              for kind, names in kinds.items() if names]
     return (f"ERROR: {folder}: {'; '.join(parts)} of {total} images; "

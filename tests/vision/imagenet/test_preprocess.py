@@ -83,7 +83,7 @@ def test_decode_gives_rgb_and_three_channels_for_grayscale(tmp_path: Path) -> No
 
 def test_undecodable_file_names_itself(tmp_path: Path) -> None:
     (tmp_path / "bad.JPEG").write_bytes(b"not a jpeg")
-    with pytest.raises(ValueError, match=r"bad.JPEG: cannot decode"):
+    with pytest.raises(ValueError, match=r"bad.JPEG: does not decode as an image; run verify_dataset.sh"):
         decode_rgb(tmp_path / "bad.JPEG")
 
 

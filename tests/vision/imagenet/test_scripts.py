@@ -103,4 +103,4 @@ def test_verify_names_missing_and_truncated_files(imagenet_samples: Path, tmp_pa
     (folder / names[4]).write_bytes(data[: len(data) // 2])  # libjpeg still decodes this, gray-filled
     done = run("verify_dataset.sh", "-d", str(folder), "--any-count")
     assert done.returncode == 1
-    assert f"1 missing ({names[1]}); 1 corrupt ({names[4]}) of 20 images" in done.stderr
+    assert f"1 missing ({names[1]}); 1 truncated ({names[4]}) of 20 images" in done.stderr

@@ -1,0 +1,179 @@
+"""Whether a LoadGen phase ran with the v0.5 settings, judged from what LoadGen logged it applied.
+
+LoadGen 6.0.17 writes every setting twice in ``mlperf_log_detail.txt``: ``requested_*`` (what the harness
+set, after any ``audit.config`` in the working directory) and ``effective_*`` (what the test ran with).
+:func:`read_effective` reads the effective ones; :func:`submission_problems` compares them with the v0.5
+values of ``common/mlperf.conf`` (through ``common/rules.py``: one source) and says, one line per setting,
+why a phase is no v0.5 submission run. The verdict of a run, results.json and the checker all use it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from common.loadgen_log import parse_detail
+from common.rules import v05_rule
+
+DETAIL_LOG = "mlperf_log_detail.txt"
+SEED_KEYS = ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")
+AUDIT_MESSAGE = "Found Audit Config file"  # LoadGen's warning when it read an audit.config
+LATENCY_SCENARIOS = ("SingleStream", "MultiStream", "Server")  # those whose metric or bound is a percentile
+_MODES = {"accuracy": "AccuracyOnly", "performance": "PerformanceOnly"}
+
+# effective_* keys as read_effective names them (LoadGen 6.0.17 logs all of them in every scenario)
+_KEYS = (
+    "scenario", "test_mode", "samples_per_query", "target_qps", "target_latency_ns", "target_latency_percentile",
+    "max_async_queries", "min_duration_ms", "max_duration_ms", "min_query_count", "max_query_count",
+    "min_sample_count", "qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed", "accuracy_log_rng_seed",
+    "accuracy_log_probability", "accuracy_log_sampling_target", "print_timestamps", "performance_issue_unique",
+    "performance_issue_same", "performance_issue_same_index", "performance_sample_count",
+    "accuracy_sample_count",
+)
+
+
+def read_effective(outdir: Path) -> dict[str, Any]:
+    """The settings LoadGen applied in the phase logged in ``outdir`` (UsageError if it has no detail log).
+
+    Keys: the ``effective_*`` entries without the prefix (``min_duration_ms``, ``qsl_rng_seed``,
+    ``test_mode``, ...), ``latency_bound_ms`` (the scenario's bound in force: Server's
+    ``target_latency_ns``; MultiStream's is one query interval, ``1000 / target_qps`` ms in this
+    LoadGen; None elsewhere), ``qsl_total_count``, ``audit_config`` (LoadGen read an ``audit.config``),
+    ``errors`` and ``warnings`` (the lines LoadGen flagged, the audit notice left out of the warnings)
+    and ``loadgen_version``. A key LoadGen did not log is None.
+    """
+    detail = parse_detail(Path(outdir) / DETAIL_LOG)
+    found: dict[str, Any] = {key: detail.get(f"effective_{key}") for key in _KEYS}
+    warnings = [str(w) for w in detail["warnings"]]
+    audit = [w for w in warnings if w.startswith(AUDIT_MESSAGE)]
+    found.update(
+        latency_bound_ms=_bound_ms(found),
+        qsl_total_count=detail.get("qsl_reported_total_count"),
+        audit_config=bool(audit),
+        errors=[str(e) for e in detail["errors"]],
+        warnings=[w for w in warnings if w not in audit],
+        loadgen_version=detail.get("loadgen_version"),
+    )
+    return found
+
+
+def _bound_ms(effective: dict[str, Any]) -> float | None:
+    if effective["scenario"] == "Server" and effective["target_latency_ns"]:
+        return effective["target_latency_ns"] / 1e6
+    if effective["scenario"] == "MultiStream" and effective["target_qps"]:
+        return 1000 / effective["target_qps"]
+    return None
+
+
+def submission_problems(outdir: Path, benchmark: str, scenario: str) -> list[str]:
+    """Why the phase logged in ``outdir`` is no v0.5 submission run, one plain line each (empty: none).
+
+    ``benchmark`` is the model's name in mlperf.conf (``resnet50``, ``gnmt``, ...). The phase is an
+    accuracy phase when its folder is named ``accuracy``, else a performance phase. A ``results.json``
+    in ``outdir`` or its parent adds its quick and ``--count`` flags.
+    """
+    outdir = Path(outdir)
+    phase = "accuracy" if outdir.name == "accuracy" else "performance"
+    problems = phase_problems(outdir, benchmark, scenario, phase)
+    for folder in (outdir, outdir.parent):
+        if (folder / "results.json").is_file():
+            problems += run_problems(_run_flags(folder / "results.json"))
+            break
+    return problems
+
+
+def phase_problems(outdir: Path, benchmark: str, scenario: str, phase: str) -> list[str]:
+    """:func:`settings_problems` of the phase logged in ``outdir``, or why it has no detail log."""
+    if not (Path(outdir) / DETAIL_LOG).is_file():
+        return [f"no LoadGen detail log in {outdir}: the phase did not run or did not finish"]
+    return settings_problems(read_effective(Path(outdir)), benchmark, scenario, phase)
+
+
+def _run_flags(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"unreadable": str(path)}
+    return data if isinstance(data, dict) else {"unreadable": str(path)}
+
+
+def run_problems(flags: dict[str, Any]) -> list[str]:
+    """The harness's own reasons (from results.json's fields): a quick run, a reduced dataset."""
+    problems = []
+    if flags.get("unreadable"):
+        problems.append(f"{flags['unreadable']} is unreadable: the run's flags are unknown")
+    if flags.get("quick"):
+        problems.append("--quick run: small counts and no minimum duration")
+    if flags.get("count"):
+        problems.append(f"--count {flags['count']} run: only the first {flags['count']} samples")
+    return problems
+
+
+def settings_problems(effective: dict[str, Any], benchmark: str, scenario: str, phase: str) -> list[str]:
+    """Compare :func:`read_effective`'s settings with the v0.5 ones for ``phase`` (accuracy|performance)."""
+    problems = []
+    if effective["scenario"] != scenario:
+        problems.append(f"scenario {effective['scenario']} in force, this is a {scenario} result")
+    if effective["test_mode"] != _MODES[phase]:
+        problems.append(f"LoadGen ran the {phase} phase in {effective['test_mode']} mode "
+                        f"(an audit.config's 'mode' in the working directory?), it needs {_MODES[phase]}")
+    if effective["audit_config"]:
+        problems.append("audit.config in force: LoadGen read an audit.config from the working directory "
+                        "(an audit run, not a submission run)")
+    if phase == "performance":
+        problems += _performance_problems(effective, benchmark, scenario)
+    problems += [f"LoadGen logged error: {e}" for e in effective["errors"]]
+    problems += [f"LoadGen logged warning: {w}" for w in effective["warnings"]]
+    return problems
+
+
+def _performance_problems(effective: dict[str, Any], benchmark: str, scenario: str) -> list[str]:
+    def rule(key: str) -> Any:
+        return v05_rule(benchmark, scenario, key)
+
+    problems = []
+    problems += _at_least(effective, "min_duration_ms", rule("min_duration"), "min_duration", "ms")
+    if scenario == "Offline":  # this LoadGen reads the conf's min_query_count as the Offline sample count
+        problems += _at_least(effective, "min_sample_count", rule("min_query_count"),
+                              "min_query_count (Offline samples)")
+    else:
+        problems += _at_least(effective, "min_query_count", rule("min_query_count"), "min_query_count")
+    for key, name, unit in (("max_duration_ms", "max_duration", " ms"), ("max_query_count", "max_query_count", "")):
+        if effective[key]:
+            problems.append(f"{name} {effective[key]}{unit} in force, v0.5 sets none (0): it can end the run early")
+    problems += _at_least(effective, "performance_sample_count", rule("performance_sample_count_override"),
+                          "performance sample count")
+    for key in SEED_KEYS:
+        if effective[key] != rule(key):
+            problems.append(f"{key} {effective[key]} in force, v0.5 needs {rule(key)}")
+    if scenario in LATENCY_SCENARIOS:
+        want = float(rule("target_latency_percentile"))
+        have = effective["target_latency_percentile"]
+        if have is None or not math.isclose(100 * have, want, abs_tol=1e-6):
+            shown = "none" if have is None else f"{100 * have:g}th"
+            problems.append(f"latency percentile {shown} in force, v0.5 needs the {want:g}th")
+    if scenario in ("Server", "MultiStream"):
+        bound, limit = effective["latency_bound_ms"], float(rule("target_latency"))
+        if bound is None or bound > limit * (1 + 1e-9):
+            shown = "none" if bound is None else f"{bound:g} ms"
+            problems.append(f"{scenario} latency bound {shown} in force, v0.5 needs at most {limit:g} ms")
+    if scenario == "Server" and not (effective["target_qps"] or 0) > 0:
+        problems.append(f"Server target_qps {effective['target_qps']} in force: it must be above 0")
+    if effective["accuracy_log_probability"] or effective["accuracy_log_sampling_target"]:
+        problems.append(f"accuracy log sampling on (accuracy_log_probability {effective['accuracy_log_probability']}, "
+                        f"accuracy_log_sampling_target {effective['accuracy_log_sampling_target']}), "
+                        f"v0.5 submission runs log no responses (0)")
+    for key in ("performance_issue_unique", "performance_issue_same"):
+        if effective[key]:
+            problems.append(f"{key} on (an audit setting, TEST04), v0.5 submission runs have it off")
+    return problems
+
+
+def _at_least(effective: dict[str, Any], key: str, needed: Any, name: str, unit: str = "") -> list[str]:
+    have = effective[key]
+    if have is not None and have >= needed:
+        return []
+    unit = f" {unit}" if unit else ""
+    return [f"{name} {have}{unit} in force, v0.5 needs {needed}{unit}"]
