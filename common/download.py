@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from common.atomic import atomic_write_text
 from common.errors import UsageError
+from common.model_files import BadModelFile, remove_bad_model
 from common.progress import progress_enabled
 
 CHUNK_BYTES = 1 << 20
@@ -361,6 +362,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     sums.add_argument("--sha256", metavar="HEX", help="expected SHA-256 hex digest")
     parser.add_argument("--size", type=int, metavar="BYTES", help="expected size in bytes")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages")
+    parser.add_argument("--check-model", action="store_true",
+                        help="then check FILE as a model of its suffix's kind (.onnx, .pb, .pytorch); a bad one is "
+                             "removed with its sidecars (exit 1)")
     return parser.parse_args(argv)
 
 
@@ -368,10 +372,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     try:
         download(args.url, args.output, md5=args.md5, sha256=args.sha256, size=args.size, quiet=args.quiet)
+        if args.check_model:
+            remove_bad_model(args.output)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except DownloadError as exc:
+    except (DownloadError, BadModelFile) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -258,19 +258,30 @@ def _varint(handle: BinaryIO, position: int, size: int) -> tuple[int | None, int
     return None, position
 
 
+class BadModelFile(Exception):
+    """A model file that is not whole or not of its suffix's kind (it has been removed); one line."""
+
+
+def remove_bad_model(path: Path) -> None:
+    """Check ``path`` by its suffix; a bad one is removed with its checksum sidecars and BadModelFile raised."""
+    check = CHECKS.get(path.suffix)
+    why = check(path) if check is not None and path.is_file() else None
+    if why is None:
+        return
+    for stale in (path, path.with_name(f"{path.name}.md5"), path.with_name(f"{path.name}.sha256")):
+        stale.unlink(missing_ok=True)
+    raise BadModelFile(f"{path}: {why}; it was removed, run the download again")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Check each model file by its suffix; remove a bad one (and its sidecars) with one line for it."""
     bad = 0
     for name in sys.argv[1:] if argv is None else argv:
-        path = Path(name)
-        check = CHECKS.get(path.suffix)
-        why = check(path) if check is not None and path.is_file() else None
-        if why is None:
-            continue
-        bad += 1
-        for stale in (path, path.with_name(f"{path.name}.md5"), path.with_name(f"{path.name}.sha256")):
-            stale.unlink(missing_ok=True)
-        print(f"error: {path}: {why}; it was removed, run the download again", file=sys.stderr)
+        try:
+            remove_bad_model(Path(name))
+        except BadModelFile as exc:
+            bad += 1
+            print(f"error: {exc}", file=sys.stderr)
     return 1 if bad else 0
 
 

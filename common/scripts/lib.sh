@@ -56,8 +56,7 @@ fetch() {
 # fetch_model URL FILE [common.download options]: fetch, then check the model file by its suffix (.onnx, .pb,
 # .pytorch); a bad one is removed with one line saying what it looks like, so a rerun fetches it again.
 fetch_model() {
-    fetch "$@"
-    check_models "$2"
+    fetch "$@" --check-model
 }
 
 # check_models FILE...: common.model_files on each file; exit 1 (its line says why) if any was bad.

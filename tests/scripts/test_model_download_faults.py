@@ -1,7 +1,8 @@
 """download_model.sh against a fault-injecting 127.0.0.1 mirror: a mirror serving a short copy under a short
 length, a close mid-transfer with no length, wrong bytes, and a half file left by another tool. Each ends
-in one line that says what is wrong, exit 1, and no model file (nor sidecar) that a rerun would trust; the
-rerun against a good mirror then writes the right bytes."""
+in one line that says what is wrong (then the script's own line naming the download that failed), exit 1,
+and no model file (nor sidecar) that a rerun would trust; the rerun against a good mirror then writes the
+right bytes."""
 
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def test_a_cut_pytorch_zip_is_removed(run_script, server, www, tmp_path):
     result = _run(run_script, spec, server, out)
     assert result.returncode == 1
     assert _errors(result.stderr) == [f"error: {out}/ssd_mobilenet_v1.pytorch: a truncated or corrupt PyTorch zip "
-                                      "(File is not a zip file); it was removed, run the download again"]
+                                      "(File is not a zip file); it was removed, run the download again",
+                                      "error: download of ssd_mobilenet_v1.pytorch failed (the line above says why)"]
     assert not list(out.glob("ssd_mobilenet_v1.pytorch*"))
     _rerun_is_whole(run_script, spec, server, out)
 
