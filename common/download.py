@@ -6,6 +6,9 @@ The data goes into ``FILE.part`` (an interrupted download resumes from it with a
 server that ignores Range makes it start over), is checked against the size and checksum, and only then is
 renamed to ``FILE``. A verified checksum is recorded in a sidecar ``FILE.md5`` / ``FILE.sha256``
 (``md5sum`` format), so a second run checks a multi-GB file by its size and the sidecar and returns at once.
+Without a checksum to verify, the sidecar records the sha256 of the bytes received and is the mark of a
+completed download: a ``FILE`` without it (left by another tool, or by hand) is never trusted but fetched
+again, and a server that sends no length cannot serve such a file at all (a cut could not be told from the end).
 ``URL`` may also be a ``file://`` URL or a local path (ImageNet, for example, comes as a local tar file).
 
 Exit codes: 0 done, 1 the download failed or did not verify (the bad data is removed), 2 bad arguments.
@@ -31,6 +34,7 @@ from tqdm import tqdm
 
 from common.atomic import atomic_write_text
 from common.errors import UsageError
+from common.model_files import BadModelFile, remove_bad_model
 from common.progress import progress_enabled
 
 CHUNK_BYTES = 1 << 20
@@ -47,12 +51,14 @@ class DownloadError(Exception):
 
 
 class _Checksum:
-    """The expected digest of a file, by algorithm name (``md5`` or ``sha256``)."""
+    """The expected digest of a file, by algorithm name (``md5`` or ``sha256``); ``expected`` None: the sum
+    is only computed and recorded (nothing published to check it against)."""
 
-    def __init__(self, algorithm: str, expected: str) -> None:
+    def __init__(self, algorithm: str, expected: str | None) -> None:
         self.algorithm = algorithm
-        self.expected = expected.strip().lower()
-        if not re.fullmatch(r"[0-9a-f]+", self.expected) or len(self.expected) != len(self.new().hexdigest()):
+        self.expected = expected.strip().lower() if expected is not None else None
+        if self.expected is not None and (not re.fullmatch(r"[0-9a-f]+", self.expected)
+                                          or len(self.expected) != len(self.new().hexdigest())):
             raise UsageError(f"--{algorithm} {expected!r} is not a {algorithm} hex digest; "
                              "pass the published sum")
 
@@ -86,7 +92,8 @@ def download(url: str, output: Path | str, md5: str | None = None, sha256: str |
     checksum = _Checksum("md5", md5) if md5 else _Checksum("sha256", sha256) if sha256 else None
     say = _reporter(quiet)
 
-    checked = "verified" if checksum or size is not None else "not verified: no --size or checksum given"
+    checked = ("verified" if checksum or size is not None
+               else "complete by the server's length; no --size or checksum to verify")
     if output.is_file() and _verified(output, checksum, size, quiet, say):
         say(f"{output}: already there ({checked})")
         return output
@@ -117,6 +124,9 @@ def download(url: str, output: Path | str, md5: str | None = None, sha256: str |
     os.replace(part, output)
     if checksum is not None:
         _write_sidecar(output, checksum)
+    else:  # the mark of a completed download, and a record of what came
+        received = _Checksum("sha256", None)
+        _write_sidecar(output, received, digest or _file_digest(output, received, quiet))
     say(f"{output}: downloaded, {got_size} bytes ({checked})")
     return output
 
@@ -138,7 +148,11 @@ def _verified(output: Path, checksum: _Checksum | None, size: int | None, quiet:
         output.unlink()
         return False
     if checksum is None:
-        return True
+        if size is not None or _completed(output, stat):
+            return True
+        say(f"{output}: no record that its download completed; downloading it again")
+        output.unlink()
+        return False
     sidecar = sidecar_path(output, checksum.algorithm)
     if _sidecar_matches(sidecar, output, checksum, stat):
         return True
@@ -163,10 +177,24 @@ def _sidecar_matches(sidecar: Path, output: Path, checksum: _Checksum, stat: os.
             and sidecar_mtime >= stat.st_mtime_ns)
 
 
-def _write_sidecar(output: Path, checksum: _Checksum) -> None:
-    """Record the verified sum in ``md5sum``/``sha256sum`` format (``md5sum -c FILE.md5`` checks it)."""
+def _completed(output: Path, stat: os.stat_result) -> bool:
+    """Whether a sidecar written after a completed download (this module's) describes ``output`` as it is."""
+    for algorithm in ("md5", "sha256"):
+        try:
+            sidecar = sidecar_path(output, algorithm)
+            recorded = sidecar.read_text(encoding="utf-8").split()
+            fresh = sidecar.stat().st_mtime_ns >= stat.st_mtime_ns
+        except (OSError, UnicodeDecodeError):
+            continue
+        if len(recorded) == 2 and recorded[1] == output.name and fresh:
+            return True
+    return False
+
+
+def _write_sidecar(output: Path, checksum: _Checksum, digest: str | None = None) -> None:
+    """Record the verified (or received) sum in ``md5sum``/``sha256sum`` format (``md5sum -c FILE.md5``)."""
     sidecar = sidecar_path(output, checksum.algorithm)
-    atomic_write_text(sidecar, f"{checksum.expected}  {output.name}\n")
+    atomic_write_text(sidecar, f"{digest or checksum.expected}  {output.name}\n")
 
 
 def _file_digest(path: Path, checksum: _Checksum, quiet: bool) -> str:
@@ -205,10 +233,10 @@ class _PartFile:
 
     def __init__(self, path: Path, checksum: _Checksum | None, quiet: bool) -> None:
         self.path = path
-        self.checksum = checksum
+        self.checksum = checksum or _Checksum("sha256", None)  # none given: the sum is recorded, not checked
         self.quiet = quiet
-        self.hasher = checksum.new() if checksum else None
-        if self.hasher is not None and self.size:  # resuming: the old bytes are read once, here
+        self.hasher = self.checksum.new()
+        if self.size:  # resuming: the old bytes are read once, here
             with open(path, "rb") as handle, _byte_bar(f"checking {path.name}", self.size, 0, quiet) as bar:
                 while chunk := handle.read(CHUNK_BYTES):
                     self.hasher.update(chunk)
@@ -221,19 +249,18 @@ class _PartFile:
     def restart(self) -> None:
         """Drop what was fetched so far."""
         self.path.unlink(missing_ok=True)
-        self.hasher = self.checksum.new() if self.checksum else None
+        self.hasher = self.checksum.new()
 
     def fill_from(self, src: IO[bytes], desc: str, total: int | None) -> None:
         """Append everything ``src`` yields, with a byte progress bar."""
         with open(self.path, "ab") as dst, _byte_bar(desc, total, self.size, self.quiet) as bar:
             while chunk := src.read(CHUNK_BYTES):
                 dst.write(chunk)
-                if self.hasher is not None:
-                    self.hasher.update(chunk)
+                self.hasher.update(chunk)
                 bar.update(len(chunk))
 
-    def digest(self) -> str | None:
-        return self.hasher.hexdigest() if self.hasher is not None else None
+    def digest(self) -> str:
+        return self.hasher.hexdigest()
 
 
 def _copy_local(source: Path, part_file: Path, checksum: _Checksum | None, quiet: bool) -> str | None:
@@ -308,6 +335,10 @@ def _fetch_once(url: str, part: _PartFile, size: int | None, say: Callable[[str]
         if size is not None and total is not None and total != size:
             raise DownloadError(f"{url}: the server offers {total} bytes, expected {size}; check the URL or "
                                 "the mirror")
+        chunked = response.headers.get("Transfer-Encoding", "").lower() == "chunked"  # its own end marker
+        if total is None and not chunked and size is None and part.checksum.expected is None:
+            raise DownloadError(f"{url}: the server sends no length and no --size or checksum is known, so a "
+                                "cut transfer could not be told from a whole file; pass --size or a checksum")
         part.fill_from(response, part.path.name[: -len(".part")], total)
     if total is not None and part.size < total:  # the server closed early without an error
         raise ConnectionError(f"got {part.size} of {total} bytes")
@@ -331,6 +362,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     sums.add_argument("--sha256", metavar="HEX", help="expected SHA-256 hex digest")
     parser.add_argument("--size", type=int, metavar="BYTES", help="expected size in bytes")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages")
+    parser.add_argument("--check-model", action="store_true",
+                        help="then check FILE as a model of its suffix's kind (.onnx, .pb, .pytorch); a bad one is "
+                             "removed with its sidecars (exit 1)")
     return parser.parse_args(argv)
 
 
@@ -338,10 +372,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     try:
         download(args.url, args.output, md5=args.md5, sha256=args.sha256, size=args.size, quiet=args.quiet)
+        if args.check_model:
+            remove_bad_model(args.output)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except DownloadError as exc:
+    except (DownloadError, BadModelFile) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ import mlperf_loadgen as lg
 
 from common.backends.base import Backend, Postprocess
 from common.benchmark import Dataset, Task
+from common.disk_space import disk_full_line, is_disk_full
 from common.errors import Interrupted, RunError
 from common.interruption import Stop, end_process, mark_incomplete, signals_to, wait_for
 from common.qsl import SampleLibrary
@@ -109,6 +110,8 @@ def run_loadgen_phase(
         mark_incomplete(outdir, f"{where()} (signal {stop.signum})")
         raise Interrupted(where(), stop.signum)
     error = failure.error
+    if error is not None and is_disk_full(error):  # the preprocessing cache filled its disk
+        raise RunError(disk_full_line(error, outdir.parent, f"while {failure.where}")) from error
     if error is not None:
         raise RunError(f"{mode} run failed while {failure.where}: {type(error).__name__}: {error}") from error
     return seconds

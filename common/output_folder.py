@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from common.disk_space import LOG_FLOOR_BYTES, check_free
 from common.errors import UsageError
 
 LOCK_NAME = ".mlperf-ref.lock"
@@ -33,6 +34,7 @@ def check_writable(output: Path, option: str = "--output") -> None:
 def held(output: Path, option: str = "--output") -> Iterator[None]:
     """Hold the folder for this run; a second run into it is refused with the holder's PID."""
     check_writable(output, option)
+    check_free(output, LOG_FLOOR_BYTES, "a run's logs and results", option)  # each phase checks its own size
     path = output / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:

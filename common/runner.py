@@ -30,6 +30,7 @@ from common.backends.base import Backend
 from common.benchmark import Benchmark, Dataset, DatasetOptions, Task
 from common.cache import default_cache_dir
 from common.calibration.record import check_model_precision
+from common.disk_space import check_free, check_room_left, full_disk_is_one_line, phase_bytes
 from common.distributed.options import RayOptions
 from common.environment import library_versions, machine_facts
 from common.errors import UsageError
@@ -141,15 +142,17 @@ def _validate(cfg: RunConfig, bench: Benchmark) -> None:
         build_settings(bench.info.name, cfg.scenario, "performance", cfg.user_conf)
 
 
-def _warm_up(task: Task, backend: Backend, samples: object, runs: int = 3) -> float:
-    """Run a batch of the first sample a few times; return the seconds it took (last run)."""
+def _warm_up(task: Task, backend: Backend, samples: object, runs: int = 3) -> tuple[float, int]:
+    """Run a batch of the first sample a few times; return the seconds it took (last run) and the size of
+    the payload it answers (for the accuracy log's size)."""
     feeds = task.collate(samples)
-    seconds = 0.0
+    seconds, outputs = 0.0, None
     for _ in range(runs):
         start = time.perf_counter()
-        backend.predict(feeds)
+        outputs = backend.predict(feeds)
         seconds = time.perf_counter() - start
-    return max(seconds, 1e-6)
+    payload = backend.postprocess_for(task)(outputs, [0])
+    return max(seconds, 1e-6), max(len(p) for p in payload)
 
 
 @dataclass
@@ -162,6 +165,7 @@ class Session:
     backend: Backend
     task_backend: str  # whose pre/post-processing runs (openvino uses onnxruntime's, null the default's)
     sample_seconds: float | None = None
+    payload_bytes: int = 0  # one sample's answer to LoadGen, as the warm-up measured it
     cluster: RayCluster | None = None  # --ray: the replicas run the batches; this backend is not loaded
 
     def engine(self) -> dict[str, object]:
@@ -232,7 +236,7 @@ class Session:
             if self.sample_seconds is None:
                 self.sample_seconds = seconds / max(1, len(self.cluster.pool.live))
         elif self.sample_seconds is None:
-            self.sample_seconds = _warm_up(self.task, self.backend, dataset.load([0]))
+            self.sample_seconds, self.payload_bytes = _warm_up(self.task, self.backend, dataset.load([0]))
         return self.sample_seconds
 
     def run_phase(self, phase: str, options: PhaseOptions | None = None) -> PhaseResult:
@@ -248,6 +252,8 @@ class Session:
             engines = RayEngines(self.cluster.pool, self.task)
         settings = self.settings(phase, options, len(dataset))
         outdir = Path(options.output) / phase
+        check_free(Path(options.output), phase_bytes(len(dataset), self.payload_bytes, phase == "accuracy"),
+                   f"the {phase} phase ({len(dataset)} samples of {self.payload_bytes} bytes)")
         sut_options = SutOptions(self.cfg.scenario, options.max_batchsize, self.cfg.workers,
                                  options.batch_timeout_ms, self.cfg.fail_fast)
         bar = None
@@ -259,6 +265,7 @@ class Session:
         finally:
             if bar is not None:
                 bar.close()
+        check_room_left(outdir, phase)  # LoadGen drops what it cannot write without a word
         result = PhaseResult(
             log_dir=str(outdir),
             seconds=round(seconds, 3),
@@ -317,7 +324,7 @@ def open_session(cfg: RunConfig) -> Session:
 def run_benchmark(cfg: RunConfig, session: Session | None = None) -> RunResults:
     """Run one benchmark as configured; write the logs, results.json and print the human summary.
     ``session``: one opened already from ``cfg`` (closed here, as one opened here is)."""
-    with held(Path(cfg.output)):  # checked and held before the model loads
+    with held(Path(cfg.output)), full_disk_is_one_line(Path(cfg.output)):  # checked and held before the model loads
         session = session or open_session(cfg)
         try:
             results = start_results(session)

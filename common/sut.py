@@ -21,6 +21,7 @@ import numpy as np
 
 from common.backends.base import Backend, Postprocess
 from common.benchmark import Task
+from common.disk_space import disk_full_line, is_disk_full
 from common.interruption import hard_exit
 from common.qsl import SampleLibrary, SampleStore
 
@@ -65,7 +66,9 @@ class Failure:
             self.error, self.where = exc, where
         if self.fail_fast:  # LoadGen cannot be stopped mid-test: end the process, do not hang
             said = "the backend failed mid-run" if where == BACKEND else f"{where} failed"
-            print(f"error: {said}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            line = disk_full_line(exc, None, f"while {where}") if is_disk_full(exc) else \
+                f"{said}: {type(exc).__name__}: {exc}"
+            print(f"error: {line}", file=sys.stderr, flush=True)
             hard_exit(1)
 
 

@@ -12,6 +12,7 @@ from common.benchmark import ModelIO
 from common.cache import default_cache_dir
 from common.calibration.record import CalibrationRecord
 from common.errors import UsageError
+from common.model_files import check_onnx
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -40,13 +41,20 @@ class OnnxRuntimeBackend(Backend):
         import onnxruntime as ort
 
         model_file = require_file(model_path, self.name)
+        check_onnx(model_file)  # empty, truncated or foreign files named before onnxruntime parses them
         providers = self.providers(ort.get_available_providers())
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(model_file), options, providers=providers)
+        try:
+            self.session = ort.InferenceSession(str(model_file), options, providers=providers)
+        except (ort.capi.onnxruntime_pybind11_state.Fail, ort.capi.onnxruntime_pybind11_state.InvalidGraph,
+                ort.capi.onnxruntime_pybind11_state.InvalidProtobuf,
+                ort.capi.onnxruntime_pybind11_state.NotImplemented) as exc:  # a whole file ORT cannot run
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UsageError(f"--model {model_file}: onnxruntime cannot load it ({first})") from exc
         wanted = _name(providers[0])
         if self.session.get_providers()[0] != wanted:
             raise UsageError(

@@ -13,6 +13,7 @@ from common.backends.onnxruntime_backend import check_interface
 from common.benchmark import ModelIO
 from common.calibration.record import read_record
 from common.errors import UsageError
+from common.model_files import check_onnx
 
 # --precision -> OpenVINO's INFERENCE_PRECISION_HINT and the CPU capability it needs. int8: the QDQ file from
 # 'mlperf-ref calibrate' runs its quantized convolutions in int8 and everything else in f32 (the hint keeps
@@ -32,6 +33,8 @@ class OpenVINOBackend(Backend):
         import openvino as ov
 
         model_file = require_file(model_path, self.name)
+        if model_file.suffix == ".onnx":  # the same words as onnxruntime for an empty, cut or foreign file
+            check_onnx(model_file)
         if self.device != "cpu":
             raise UsageError(f"--device {self.device}: the openvino backend runs on the cpu here")
         core = ov.Core()

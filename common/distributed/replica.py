@@ -66,7 +66,6 @@ class Replica:
         self.facts: dict[str, Any] | None = None
         self.session: Any = None
         self.store: Any = None
-        self.sample_seconds: float | None = None
 
     @_named
     def open(self) -> dict[str, Any]:
@@ -81,13 +80,10 @@ class Replica:
     def open_phase(self, purpose: str) -> float:
         """Open the phase's dataset (nothing loaded yet); the seconds of one sample (warmed up once)."""
         from common.qsl import SampleStore
-        from common.runner import _warm_up
 
         dataset = self.session.open_dataset(purpose, progress=False)
         self.store = SampleStore(dataset)
-        if self.sample_seconds is None:
-            self.sample_seconds = _warm_up(self.session.task, self.session.backend, dataset.load([0]))
-        return self.sample_seconds
+        return self.session.warm(dataset)  # this replica's own session: its engine, warmed up once
 
     @_named
     def load(self, indices: Sequence[int]) -> int:

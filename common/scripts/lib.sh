@@ -53,6 +53,22 @@ fetch() {
         || die "download of $(basename "$file") failed (the line above says why)"
 }
 
+# fetch_model URL FILE [common.download options]: fetch, then check the model file by its suffix (.onnx, .pb,
+# .pytorch); a bad one is removed with one line saying what it looks like, so a rerun fetches it again.
+fetch_model() {
+    fetch "$@" --check-model
+}
+
+# check_models FILE...: common.model_files on each file; exit 1 (its line says why) if any was bad.
+check_models() {
+    run_python -m common.model_files "$@" || exit 1
+}
+
+# drop_download FILE: remove a fetched file and its checksum sidecars (an archive that would not unpack).
+drop_download() {
+    rm -f "$1" "$1.md5" "$1.sha256"
+}
+
 # parse_folder_option LETTER DEFAULT ARGS...: "-LETTER DIR" and "-h" (the script defines usage); sets
 # $option_dir (DEFAULT unless given) and the array $positional with the other arguments.
 parse_folder_option() {

@@ -162,11 +162,55 @@ def test_existing_file_of_wrong_size_is_downloaded_again(server, tmp_path):
     assert out.read_bytes() == PAYLOAD
 
 
-def test_existing_file_without_checks_is_kept(server, tmp_path):
+def test_existing_file_without_a_completion_record_is_fetched_again(server, tmp_path, capsys):
+    """Nothing to verify it by and no sidecar from a completed download: a half file left by another tool."""
     out = tmp_path / "data.bin"
-    out.write_bytes(b"mine")
-    dl.download(server.url("data.bin"), out, quiet=True)
-    assert out.read_bytes() == b"mine" and server.requests == []
+    out.write_bytes(PAYLOAD[:1000])
+    assert dl.main([server.url("data.bin"), "--output", str(out)]) == 0
+    assert out.read_bytes() == PAYLOAD and server.requests == [("/data.bin", None)]
+    assert f"{out}: no record that its download completed; downloading it again" in capsys.readouterr().err
+
+
+def test_without_checks_the_received_sum_marks_the_download_complete(server, tmp_path, capsys):
+    out = tmp_path / "data.bin"
+    assert dl.main([server.url("data.bin"), "--output", str(out)]) == 0
+    assert dl.sidecar_path(out, "sha256").read_text() == f"{PAYLOAD_SHA256}  data.bin\n"
+    assert capsys.readouterr().err.endswith(f"{out}: downloaded, {len(PAYLOAD)} bytes (complete by the server's "
+                                            "length; no --size or checksum to verify)\n")
+    server.reset()
+    assert dl.main([server.url("data.bin"), "--output", str(out)]) == 0
+    assert server.requests == []  # trusted by its record
+    out.write_bytes(PAYLOAD[:10])  # changed after the record was written: the record no longer vouches for it
+    os.utime(dl.sidecar_path(out, "sha256"), ns=(0, 0))
+    assert dl.main([server.url("data.bin"), "--output", str(out), "--quiet"]) == 0
+    assert out.read_bytes() == PAYLOAD and server.requests == [("/data.bin", None)]
+
+
+def test_a_server_without_lengths_is_refused_when_nothing_could_tell_a_cut(server, tmp_path, capsys):
+    out = tmp_path / "data.bin"
+    server.mode, server.cut_after = "no_length", 300_000  # closes early, and nothing says so
+    url = server.url("data.bin")
+    assert dl.main([url, "--output", str(out), "--quiet"]) == 1
+    assert capsys.readouterr().err == (f"error: {url}: the server sends no length and no --size or checksum is "
+                                       "known, so a cut transfer could not be told from a whole file; pass --size "
+                                       "or a checksum\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    assert dl.main([url, "--output", str(out), "--quiet", "--size", str(len(PAYLOAD))]) == 1  # the cut shows
+    assert not out.exists()
+    server.cut_after = 0  # the whole file, still without a length: the checksum vouches for it
+    dl.download(url, out, md5=PAYLOAD_MD5, quiet=True)
+    assert out.read_bytes() == PAYLOAD
+
+
+def test_a_mirror_serving_half_the_file_fails_the_checks(server, tmp_path, capsys):
+    out = tmp_path / "data.bin"
+    server.mode = "short_length"
+    assert dl.main([server.url("data.bin"), "--output", str(out), "--md5", PAYLOAD_MD5, "--quiet"]) == 1
+    half = PAYLOAD[: len(PAYLOAD) // 2]
+    assert capsys.readouterr().err == (f"error: {out}: md5 mismatch (expected {PAYLOAD_MD5}, got "
+                                       f"{hashlib.md5(half).hexdigest()}); the download was removed, run again or "
+                                       "check the mirror\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_local_path_and_file_url_are_copied_and_verified(tmp_path):

@@ -3,38 +3,30 @@ seconds, the phase's logs marked INCOMPLETE, no results.json (an earlier run's i
 
 from __future__ import annotations
 
+import random
+import re
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
+from synthetic_cli import cli_script
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 
 
 def _start(tmp_path: Path, scenario: str, mode: str) -> subprocess.Popen:
-    """The synthetic benchmark on a backend that takes 20 ms a batch, full settings (60 s minimum)."""
-    script = textwrap.dedent(f"""
-        import sys, time
-        sys.path.insert(0, {str(HERE)!r})
-        import common.registry as registry, common.runner as runner
-        from synthetic_benchmark import SyntheticBenchmark
-        from common.backends.null_backend import NullBackend
-        registry.benchmarks = lambda: {{"resnet50": SyntheticBenchmark()}}
-        class Slow(NullBackend):
-            def predict(self, feeds):
-                time.sleep(0.02)
-                return super().predict(feeds)
-        runner.make_backend = lambda *a, **k: Slow(1)
-        from common.cli import main
-        sys.exit(main(["run", "resnet50", "--backend", "onnxruntime", "--scenario", {scenario!r}, {mode!r},
-                       "--target-qps", "20", "--dataset-path", {str(tmp_path)!r},
-                       "--output", {str(tmp_path / "out")!r}]))
-    """)
+    """The synthetic benchmark on a backend that takes 20 ms a batch, full settings (60 s minimum); "ready" on
+    stdout says its main() is about to start."""
+    script = cli_script("""
+        def predict(self, feeds):
+            time.sleep(0.02)
+            return super().predict(feeds)
+    """, ["run", "resnet50", "--backend", "onnxruntime", "--scenario", scenario, mode, "--target-qps", "20",
+          "--dataset-path", str(tmp_path), "--output", str(tmp_path / "out")])
     return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=ROOT)
 
@@ -89,3 +81,44 @@ def test_a_second_signal_ends_at_once(synthetic_data: Path) -> None:
 def synthetic_data(tmp_path: Path) -> Path:
     """The synthetic benchmark's data folder (its dataset ignores the files)."""
     return tmp_path
+
+
+RANDOM_MOMENTS = 10
+SCENARIOS = (("Offline", "--performance"), ("Server", "--performance"), ("SingleStream", "--both"),
+             ("MultiStream", "--performance"))
+
+
+def test_signals_at_seeded_random_moments(tmp_path: Path) -> None:
+    """SIGINT or SIGTERM at a seeded-random moment, from just after main() starts (the runner, LoadGen and the
+    model still loading) to well into a phase, across the scenarios; two runs at a time to stay affordable.
+    Where the moment falls depends on the machine's load; the outcome must not."""
+    rng = random.Random(20261203)
+    # every other moment in the first 0.3 s, while the runner, LoadGen and the model load (LoadGen starts about
+    # then on an idle machine), the others spread over the phases
+    cases = [(SCENARIOS[i % len(SCENARIOS)], rng.choice((signal.SIGINT, signal.SIGTERM)),
+              rng.uniform(0.02, 0.3) if i % 2 else rng.uniform(0.3, 4.0)) for i in range(RANDOM_MOMENTS)]
+    for pair in range(0, RANDOM_MOMENTS, 2):
+        running = []
+        for k, ((scenario, mode), signum, delay) in enumerate(cases[pair:pair + 2], start=pair):
+            folder = tmp_path / f"case{k}"
+            (folder / "out").mkdir(parents=True)
+            (folder / "out" / "results.json").write_text('{"an": "earlier run"}\n')
+            process = _start(folder, scenario, mode)
+            assert process.stdout.readline().strip() == "ready"
+            running.append((k, scenario, signum, delay, folder, process, time.monotonic()))
+        for k, scenario, signum, delay, folder, process, ready in running:
+            time.sleep(max(0.0, ready + delay - time.monotonic()))
+            process.send_signal(signum)
+            sent = time.monotonic()
+            stdout, stderr = process.communicate(timeout=60)
+            case = f"case {k}: {scenario}, signal {signum} {delay:.2f} s after main() started"
+            assert time.monotonic() - sent < 15, case  # never LoadGen's 60 s minimum
+            assert process.returncode == 128 + signum, f"{case}: {stderr}"
+            errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+            assert len(errors) == 1 and re.match(r"error: (interrupted|terminated)", errors[0]), f"{case}: {stderr}"
+            assert "Traceback" not in stderr and "terminate called" not in stderr, f"{case}: {stderr}"
+            # an earlier run's results.json goes once the model has loaded; one stopped before that wrote nothing
+            # and leaves the folder as it was
+            earlier = folder / "out" / "results.json"
+            started = [phase for phase in ("accuracy", "performance") if (folder / "out" / phase).exists()]
+            assert not earlier.exists() or (not started and earlier.read_text() == '{"an": "earlier run"}\n'), case

@@ -153,6 +153,43 @@ def test_base_images_take_torch_from_the_pytorch_index_of_their_device():
     assert f"--extra-index-url {named.group(1)} " in gpu_run
 
 
+def test_cpu_base_refuses_a_cuda_torch():
+    """Where the CPU index is out of reach pip would take PyPI's CUDA torch of the same version: the +cpu pin
+    makes that a failed install, and the build checks torch.version.cuda after it."""
+    cpu_run = " ".join(i.arguments for i in parser.parse_dockerfile(BASE_DOCKERFILES["cpu"]) if i.keyword == "RUN")
+    pinned = re.search(r"^torch==(\S+)$", (REPO / "requirements" / "cpu.txt").read_text(encoding="utf-8"), re.M)
+    assert pinned is not None
+    assert f'"torch=={pinned.group(1)}+cpu"' in cpu_run
+    check = re.search(r'python -c "(import sys, torch;[^"]+)"', cpu_run)
+    assert check is not None, "the CPU base image no longer checks torch.version.cuda"
+    for cuda, code in ((None, None), ("12.8", "error: the CPU image got a CUDA build of torch (2.13.0+cu128)")):
+        fake_torch = type(sys)("torch")
+        fake_torch.__version__ = "2.13.0+cpu" if cuda is None else "2.13.0+cu128"
+        fake_torch.version = type(sys)("torch.version")
+        fake_torch.version.cuda = cuda
+        with pytest.raises(SystemExit) as ended:
+            _run_check(check.group(1), fake_torch)
+        assert ended.value.code is None if code is None else str(ended.value.code).startswith(code)
+
+
+def _run_check(source: str, fake_torch) -> None:
+    saved = sys.modules.get("torch")
+    sys.modules["torch"] = fake_torch
+    try:
+        exec(source, {"__name__": "check"})
+    finally:
+        if saved is not None:
+            sys.modules["torch"] = saved
+        else:
+            del sys.modules["torch"]
+
+
+def test_no_dockerfile_asks_for_a_frontend_image():
+    """'# syntax=' makes BuildKit fetch a frontend image from a registry, which offline builders cannot reach."""
+    for dockerfile in all_dockerfiles():
+        assert not re.search(r"^#\s*syntax\s*=", dockerfile.read_text(encoding="utf-8"), re.M), dockerfile
+
+
 @pytest.mark.parametrize("name", list(BENCHMARK_FOLDERS))
 def test_benchmark_image_builds_on_the_base_chosen_by_device_and_installs_the_project(name):
     instructions = parser.parse_dockerfile(benchmark_dockerfiles()[name])

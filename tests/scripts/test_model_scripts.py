@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tarfile
 import zipfile
@@ -23,10 +24,36 @@ def _tgz(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _stand_in(name: str, size: int = 300_000) -> bytes:
-    """Distinct bytes per file, bigger than one read so a cut lands mid-file."""
+def _bytes(name: str, size: int) -> bytes:
     seed = name.encode() * (size // len(name) + 1)
     return bytes(b ^ (i % 251) for i, b in enumerate(seed[:size]))
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field (the stand-ins are whole messages of the right kind)."""
+    length, encoded = len(payload), bytearray()
+    while True:
+        encoded.append(length & 0x7F | (0x80 if length > 0x7F else 0))
+        length >>= 7
+        if not length:
+            break
+    return bytes([number << 3 | 2]) + bytes(encoded) + payload
+
+
+def _stand_in(name: str, size: int = 300_000) -> bytes:
+    """Distinct bytes per file, bigger than one read so a cut lands mid-file, shaped as the file's kind is so
+    that download_model.sh's model check passes them: an ONNX ModelProto (ir_version, graph, opset_import), a
+    TensorFlow GraphDef (nodes, versions), a PyTorch zip."""
+    if name.endswith(".onnx"):
+        return b"\x08\x07" + _field(7, _bytes(name, size)) + _field(8, b"\x10\x0d")
+    if name.endswith(".pb"):
+        return _field(1, _bytes(name, size)) + _field(4, b"\x08\x1b")
+    if name.endswith(".pytorch"):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("archive/data/0", _bytes(name, size))
+        return buffer.getvalue()
+    return _bytes(name, size)
 
 
 MOBILENET_FROZEN = _stand_in("mobilenet_v1_1.0_224_frozen.pb")
@@ -104,7 +131,13 @@ def _serve(www: Path, spec: ModelScript) -> None:
 
 
 def _env(server, spec: ModelScript) -> dict[str, str]:
-    return {variable: f"{server.base_url}/{folder}" for variable, folder in spec.bases.items()}
+    """The mirrors, and for ResNet50 the stand-ins' md5 in place of the published ones (the script's own
+    variables for a mirror you trust)."""
+    env = {variable: f"{server.base_url}/{folder}" for variable, folder in spec.bases.items()}
+    if spec.script == "vision/resnet50/download_model.sh":
+        env["RESNET50_ONNX_MD5"] = hashlib.md5(spec.written["resnet50_v1.onnx"]).hexdigest()
+        env["RESNET50_PB_MD5"] = hashlib.md5(spec.written["resnet50_v1.pb"]).hexdigest()
+    return env
 
 
 def test_covers_names_the_scripts_of_the_table():
@@ -185,8 +218,10 @@ def test_mobilenet_tgz_without_the_frozen_graph_is_refused(run_script, server, w
     out = tmp_path / "models"
     result = run_script(spec.script, "-o", str(out), env=_env(server, spec))
     assert result.returncode == 1
-    assert result.stderr.strip().endswith("holds no mobilenet_v1_1.0_224_frozen.pb; delete it and run again")
+    assert result.stderr.strip().endswith("holds no mobilenet_v1_1.0_224_frozen.pb or is cut short; it was removed, "
+                                          "run again")
     assert not (out / "mobilenet_v1_1.0_224_frozen.pb").exists()
+    assert not (out / "mobilenet_v1_1.0_224.tgz").exists()  # a rerun fetches it again instead of trusting it
     assert not [p for p in out.iterdir() if p.name.startswith(".extract")]
 
 
@@ -197,8 +232,10 @@ def test_ssd_mobilenet_tarball_without_the_frozen_graph_is_refused(run_script, s
     out = tmp_path / "models"
     result = run_script(spec.script, "-o", str(out), env=_env(server, spec))
     assert result.returncode == 1
-    assert "lacks ssd_mobilenet_v1_coco_2018_01_28/frozen_inference_graph.pb or is corrupt" in result.stderr
+    assert "lacks ssd_mobilenet_v1_coco_2018_01_28/frozen_inference_graph.pb or is cut short; it was removed" \
+        in result.stderr
     assert not (out / "ssd_mobilenet_v1_coco_2018_01_28.pb").exists()
+    assert not (out / "ssd_mobilenet_v1_coco_2018_01_28.tar.gz").exists() and not list(out.glob(".extract*"))
 
 
 def test_ssd_resnet34_zip_without_the_graph_is_refused(run_script, server, www, tmp_path):
@@ -208,5 +245,6 @@ def test_ssd_resnet34_zip_without_the_graph_is_refused(run_script, server, www, 
     out = tmp_path / "models"
     result = run_script(spec.script, "-o", str(out), env=_env(server, spec))
     assert result.returncode == 1
-    assert "tf_ssd_resnet34_22.1.zip has no resnet34_tf.22.1.pb" in result.stderr
+    assert "tf_ssd_resnet34_22.1.zip has no resnet34_tf.22.1.pb; it was removed" in result.stderr
     assert not (out / "resnet34_tf.22.1.pb").exists() and not list(out.glob(".extract*"))
+    assert not (out / "tf_ssd_resnet34_22.1.zip").exists()

@@ -5,7 +5,9 @@
 - ``"normal"``: honours ``Range: bytes=N-`` with ``206 Partial Content``;
 - ``"ignore_range"``: always answers ``200`` with the whole file, as some mirrors do;
 - ``"cut"``: sends ``cut_after`` bytes of the body and closes the connection, ``cuts_left`` times, then
-  behaves as ``"normal"``.
+  behaves as ``"normal"``;
+- ``"short_length"``: announces and sends only the first half of every file (a mirror serving a cut copy);
+- ``"no_length"``: sends no Content-Length, only the first ``cut_after`` bytes (all if 0), then closes.
 
 Every request is recorded in ``requests`` as ``(path, range header or None)`` so tests can see resumes.
 """
@@ -13,7 +15,6 @@ Every request is recorded in ``requests`` as ``(path, range header or None)`` so
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -100,6 +101,8 @@ def _handler_for(server: LocalHTTPServer) -> type[BaseHTTPRequestHandler]:
                 self.send_error(404)
                 return
             total = path.stat().st_size
+            if server.mode == "short_length":
+                total //= 2
             start = 0
             match = _RANGE.match(range_header or "")
             if match and server.mode != "ignore_range":
@@ -115,6 +118,14 @@ def _handler_for(server: LocalHTTPServer) -> type[BaseHTTPRequestHandler]:
             else:
                 self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
+            if server.mode == "no_length":
+                self.send_header("Connection", "close")
+                self.end_headers()
+                if body:
+                    with open(path, "rb") as handle:
+                        self.wfile.write(handle.read(server.cut_after or total))
+                self.close_connection = True
+                return
             self.send_header("Content-Length", str(total - start))
             self.send_header("Accept-Ranges", "none" if server.mode == "ignore_range" else "bytes")
             cut = server._take_cut() if body else None
@@ -126,7 +137,7 @@ def _handler_for(server: LocalHTTPServer) -> type[BaseHTTPRequestHandler]:
             with open(path, "rb") as handle:
                 handle.seek(start)
                 if cut is None:
-                    shutil.copyfileobj(handle, self.wfile)
+                    self.wfile.write(handle.read(total - start))
                     return
                 self.wfile.write(handle.read(cut))
                 self.wfile.flush()

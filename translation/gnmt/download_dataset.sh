@@ -39,11 +39,11 @@ if ((!have_all)); then
     # zenodo publishes no size or checksum to pin: the zip is trusted only when every member reads back
     if [[ -f $archive ]] && ! zip_is_whole "$archive"; then
         echo "$archive: not a whole zip (left by an interrupted or short download); downloading it again"
-        rm -f "$archive"
+        drop_download "$archive"
     fi
     fetch "$url" "$archive"
     if ! zip_is_whole "$archive"; then
-        rm -f "$archive"
+        drop_download "$archive"
         die "gnmt_inference_data.zip from $url is not a whole zip (the transfer ended early or the mirror sent \
 other bytes); it was removed: run $(basename "$0") again, or check the mirror"
     fi
@@ -59,7 +59,7 @@ other bytes); it was removed: run $(basename "$0") again, or check the mirror"
             die "$name is not in gnmt_inference_data.zip; delete $archive and download it again"
         fi
     done
-    rm -f "$archive"
+    drop_download "$archive"
 fi
 
 large="$output/newstest2014.tok.bpe.32000.en.large"

@@ -34,11 +34,13 @@ archive="$output/gnmt_model.zip"
 fetch "$base/$record/files/gnmt_model.zip" "$archive"
 unpacked="$output/.unpacked.$$"
 trap 'rm -rf "$unpacked"' EXIT
-run_python -m zipfile -e "$archive" "$unpacked" \
-    || die "$archive is not a readable zip; delete it and run $(basename "$0") again"
+# a cut or foreign archive is removed, so that a rerun fetches it again instead of trusting it
+run_python -m zipfile -e "$archive" "$unpacked" 2>/dev/null \
+    || { drop_download "$archive"; die "$archive is cut short or not a zip; it was removed, run $(basename "$0") again"; }
 index="$(find "$unpacked" -type f -name translate.ckpt.index -print -quit)"
-[[ -n $index ]] || die "gnmt_model.zip holds no translate.ckpt.index; delete $archive and download it again"
+[[ -n $index ]] || { drop_download "$archive"
+                     die "gnmt_model.zip holds no translate.ckpt.index; it was removed, run $(basename "$0") again"; }
 rm -rf "$target"
 mv "$(dirname "$index")" "$target"
-rm -f "$archive"
+drop_download "$archive"
 echo "done: $target/translate.ckpt"

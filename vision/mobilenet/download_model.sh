@@ -26,17 +26,21 @@ frozen="mobilenet_v1_1.0_224_frozen.pb"
 parse_output_option "${MODEL_DIR:-./models}" "$@"
 
 fetch_record() {  # RECORD FILE
-    fetch "$base/$1/files/$2" "$output/$2"
+    fetch_model "$base/$1/files/$2" "$output/$2"
 }
 fetch_record 3157894 mobilenet_v1_1.0_224.onnx  # v0.5 README: tf2onnx opset 8, NCHW input
 if [[ ! -f "$output/$frozen" ]]; then
+    archive="$output/mobilenet_v1_1.0_224.tgz"
     fetch_record 2269307 mobilenet_v1_1.0_224.tgz  # v0.5 README: mirror of download.tensorflow.org's archive
     scratch="$(mktemp -d "$output/.extract.XXXXXX")"
     trap 'rm -rf "$scratch"' EXIT
-    tar -xzf "$output/mobilenet_v1_1.0_224.tgz" -C "$scratch" --wildcards "*$frozen" 2>/dev/null \
-        || die "$output/mobilenet_v1_1.0_224.tgz holds no $frozen; delete it and run again"
-    found="$(find "$scratch" -name "$frozen" -type f | head -n 1)"
-    [[ -n "$found" ]] || die "$output/mobilenet_v1_1.0_224.tgz holds no $frozen; delete it and run again"
+    found=""
+    if tar -xzf "$archive" -C "$scratch" --wildcards "*$frozen" 2>/dev/null; then
+        found="$(find "$scratch" -name "$frozen" -type f | head -n 1)"
+    fi
+    # a cut or foreign archive is removed, so that a rerun fetches it again instead of trusting it
+    [[ -n "$found" ]] || { drop_download "$archive"; die "$archive holds no $frozen or is cut short; it was removed, run again"; }
+    check_models "$found"
     mv "$found" "$output/$frozen"
 fi
 echo "done: $output/mobilenet_v1_1.0_224.onnx, $output/$frozen"

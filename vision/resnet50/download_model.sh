@@ -12,10 +12,16 @@ Downloads the official MLPerf ResNet50-v1.5 files into DIR (an interrupted downl
 
   -o DIR   the model folder (default: \${MODEL_DIR:-./models})
   -h       show this help
+Each file is checked against its published md5 (a wrong or cut file is removed; run again).
 Environment: MLPERF_ZENODO_BASE_URL (default https://zenodo.org/record) for a mirror; PYTHON (default: the checkout's .venv, else
-python3).
+python3); RESNET50_ONNX_MD5 and RESNET50_PB_MD5 replace the expected md5 sums (only for a mirror you trust).
 USAGE
 }
+
+# md5 of each zenodo file (zenodo publishes md5 sums; these are the ones MLCommons' own automation checks the
+# v0.5 files against). The variables replace them only for a mirror you trust.
+ONNX_MD5="${RESNET50_ONNX_MD5:-a638cf028b5870da29e09ccc2f7182e7}"
+PB_MD5="${RESNET50_PB_MD5:-7b94a2da05dd30f6c0af23a46bc08886}"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common/scripts/lib.sh
@@ -23,9 +29,9 @@ source "$here/../../common/scripts/lib.sh"
 base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 parse_output_option "${MODEL_DIR:-./models}" "$@"
 
-fetch_record() {  # RECORD FILE
-    fetch "$base/$1/files/$2" "$output/$2"
+fetch_record() {  # RECORD FILE MD5
+    fetch_model "$base/$1/files/$2" "$output/$2" --md5 "$3"
 }
-fetch_record 2592612 resnet50_v1.onnx  # v0.5 README: ONNX, converted from the .pb by tf2onnx (opset 8)
-fetch_record 2535873 resnet50_v1.pb  # v0.5 README: TF frozen graph, NHWC
+fetch_record 2592612 resnet50_v1.onnx "$ONNX_MD5"  # v0.5 README: ONNX, converted from the .pb by tf2onnx (opset 8)
+fetch_record 2535873 resnet50_v1.pb "$PB_MD5"  # v0.5 README: TF frozen graph, NHWC
 echo "done: $output/resnet50_v1.onnx, $output/resnet50_v1.pb"

@@ -30,19 +30,22 @@ tf_models="${MLPERF_TF_MODELS_BASE_URL:-http://download.tensorflow.org/models/ob
 parse_output_option "${MODEL_DIR:-./models}" "$@"
 
 fetch_to() {  # URL FILE
-    fetch "$1" "$output/$2"
+    fetch_model "$1" "$output/$2"
 }
 fetch_to "$zenodo/3163026/files/ssd_mobilenet_v1_coco_2018_01_28.onnx" ssd_mobilenet_v1_coco_2018_01_28.onnx
 fetch_to "$zenodo/3239977/files/ssd_mobilenet_v1.pytorch" ssd_mobilenet_v1.pytorch
 if [[ ! -f "$output/ssd_mobilenet_v1_coco_2018_01_28.pb" ]]; then
     fetch_to "$tf_models/$TARBALL" "$TARBALL"
     member="ssd_mobilenet_v1_coco_2018_01_28/frozen_inference_graph.pb"
-    tar -xzf "$output/$TARBALL" -C "$output" "$member" \
-        || die "$output/$TARBALL lacks $member or is corrupt; delete it and run $(basename "$0") again"
+    scratch="$(mktemp -d "$output/.extract.XXXXXX")"
+    trap 'rm -rf "$scratch"' EXIT
+    # a cut or foreign archive is removed, so that a rerun fetches it again instead of trusting it
+    tar -xzf "$output/$TARBALL" -C "$scratch" "$member" 2>/dev/null \
+        || { drop_download "$output/$TARBALL"
+             die "$output/$TARBALL lacks $member or is cut short; it was removed, run $(basename "$0") again"; }
+    check_models "$scratch/$member"
     # v0.5 convention: the frozen graph renamed after the tarball
-    mv "$output/$member" "$output/ssd_mobilenet_v1_coco_2018_01_28.pb.tmp"
-    mv "$output/ssd_mobilenet_v1_coco_2018_01_28.pb.tmp" "$output/ssd_mobilenet_v1_coco_2018_01_28.pb"
-    rmdir "$output/ssd_mobilenet_v1_coco_2018_01_28" 2>/dev/null || true
-    rm -f "$output/$TARBALL"
+    mv "$scratch/$member" "$output/ssd_mobilenet_v1_coco_2018_01_28.pb"
+    drop_download "$output/$TARBALL"
 fi
 echo "done: $output/ssd_mobilenet_v1_coco_2018_01_28.{onnx,pb}, $output/ssd_mobilenet_v1.pytorch"

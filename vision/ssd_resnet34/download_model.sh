@@ -27,7 +27,7 @@ zenodo="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 parse_output_option "${MODEL_DIR:-./models}" "$@"
 
 fetch_to() {  # URL FILE
-    fetch "$1" "$output/$2"
+    fetch_model "$1" "$output/$2"
 }
 fetch_to "$zenodo/3228411/files/resnet34-ssd1200.onnx" resnet34-ssd1200.onnx
 fetch_to "$zenodo/3236545/files/resnet34-ssd1200.pytorch" resnet34-ssd1200.pytorch
@@ -35,11 +35,17 @@ if [[ ! -f "$output/resnet34_tf.22.1.pb" ]]; then
     fetch_to "$zenodo/3345892/files/$TF_ZIP" "$TF_ZIP"
     tmp="$output/.extract.$$"
     rm -rf "$tmp"
-    run_python -m zipfile -e "$output/$TF_ZIP" "$tmp" \
-        || { rm -rf "$tmp"; die "$output/$TF_ZIP is corrupt; delete it and run $(basename "$0") again"; }
+    trap 'rm -rf "$tmp"' EXIT
+    # a cut or foreign archive is removed, so that a rerun fetches it again instead of trusting it
+    run_python -m zipfile -e "$output/$TF_ZIP" "$tmp" 2>/dev/null \
+        || { rm -rf "$tmp"; drop_download "$output/$TF_ZIP"
+             die "$output/$TF_ZIP is cut short or corrupt; it was removed, run $(basename "$0") again"; }
     graph="$(find "$tmp" -name resnet34_tf.22.1.pb -print -quit)"
-    [[ -n "$graph" ]] || { rm -rf "$tmp"; die "$TF_ZIP has no resnet34_tf.22.1.pb; delete it and download again"; }
+    [[ -n "$graph" ]] || { rm -rf "$tmp"; drop_download "$output/$TF_ZIP"
+                           die "$TF_ZIP has no resnet34_tf.22.1.pb; it was removed, run $(basename "$0") again"; }
+    check_models "$graph"
     mv "$graph" "$output/resnet34_tf.22.1.pb"
-    rm -rf "$tmp" "${output:?}/$TF_ZIP"
+    rm -rf "$tmp"
+    drop_download "$output/$TF_ZIP"
 fi
 echo "done: $output/resnet34-ssd1200.{onnx,pytorch}, $output/resnet34_tf.22.1.pb"

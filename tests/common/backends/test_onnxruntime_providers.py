@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import onnx
 import onnxruntime as ort
 import pytest
 
@@ -62,7 +63,8 @@ def test_a_session_that_falls_back_to_the_cpu_is_refused(tmp_path: Path, monkeyp
 
     monkeypatch.setattr(ort, "get_available_providers", lambda: [CUDA, CPU])
     monkeypatch.setattr(ort, "InferenceSession", FallenBack)
-    (tmp_path / "m.onnx").write_bytes(b"")
+    graph = onnx.helper.make_graph([], "empty", [], [])  # a whole file (checked before the session is made)
+    onnx.save(onnx.helper.make_model(graph), tmp_path / "m.onnx")
     with pytest.raises(UsageError, match="--device cuda: onnxruntime fell back to CPUExecutionProvider "
                                          r"\(CUDAExecutionProvider did not start"):
         OnnxRuntimeBackend(1, "cuda").load(tmp_path / "m.onnx", IO)
