@@ -132,7 +132,8 @@ def test_a_model_no_node_can_open_fails_before_loadgen(cluster, inputs, tmp_path
     code = main(["run", "resnet50", "--backend", "onnxruntime", "--model", str(broken), "--dataset-path",
                  str(data["resnet50"]), "--output", str(out), "--quick", "--ray", cluster.address])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 1 and len(err) == 1
+    assert code == 2 and len(err) == 1  # a model file that is no ONNX model is the user's to fix: exit 2
+    assert "broken.onnx" in err[0] and "not an ONNX model" in err[0], err[0]
     hosts = {n["NodeManagerHostname"] for n in ray.nodes()}
     assert err[0].startswith("error: Ray replica on node ") and any(h in err[0] for h in hosts)
     assert "pid" in err[0] and not (out / "performance").exists()
