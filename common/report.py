@@ -15,9 +15,12 @@ def _mark(passed: bool | None) -> str:
 def format_summary(results: RunResults) -> str:
     """The human summary printed at the end of a run (the results must have been judged)."""
     engine = results.engine
+    if results.cluster is not None:  # the engines are the replicas; the driver's threads follow them
+        engines = f"{results.cluster.replicas} Ray replica(s) x {engine.get('threads')} threads"
+    else:
+        engines = f"{engine.get('threads')} threads, {results.workers} worker(s)"
     head = (f"{results.title} | {results.backend} {engine.get('precision', 'fp32')} on {results.device}, "
-            f"{engine.get('threads')} threads, "
-            f"{results.workers} worker(s), batch {results.max_batchsize} | {results.scenario}")
+            f"{engines}, batch {results.max_batchsize} | {results.scenario}")
     lines = ["", "=" * len(head), head, "=" * len(head)]
     calibration = engine.get("calibration")
     if calibration:

@@ -72,6 +72,7 @@ def test_null_backend_every_scenario(cluster, inputs, tmp_path, scenario, capsys
     assert results["performance"]["loadgen"]["metric_value"] > 0
     printed = capsys.readouterr().out
     assert f"Ray {ray.__version__}" in printed and "2 replicas x 1 CPU on 2 node(s)" in printed
+    assert "null fp32 on cpu, 2 Ray replica(s) x 1 threads, batch" in printed  # the engines, not --workers
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
