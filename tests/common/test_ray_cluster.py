@@ -138,3 +138,20 @@ def test_a_model_no_node_can_open_fails_before_loadgen(cluster, inputs, tmp_path
     hosts = {n["NodeManagerHostname"] for n in ray.nodes()}
     assert err[0].startswith("error: Ray replica on node ") and any(h in err[0] for h in hosts)
     assert "pid" in err[0] and not (out / "performance").exists()
+
+
+def test_an_audit_runs_on_the_replicas_with_its_settings_in_force(cluster, inputs, tmp_path) -> None:
+    """'audit' takes --ray as 'run' does: TEST05's seeds are LoadGen's effective ones in a run the replicas serve."""
+    from common.effective_settings import read_effective
+
+    data, models = inputs
+    reference = tmp_path / "reference"
+    assert main(run_args("resnet50", data, models, reference, backend="null")) in (0, 1)
+    audit = run_args("resnet50", data, models, tmp_path / "TEST05", "--ray", cluster.address,
+                     "--reference", str(reference), backend="null")
+    assert main(["audit", "TEST05", *audit[1:]]) == 1  # quick runs are no v0.5 runs: TEST FAIL, said so
+    found = json.loads((tmp_path / "TEST05" / "audit.json").read_text())
+    seeds = {"qsl_rng_seed": 195, "sample_index_rng_seed": 235, "schedule_rng_seed": 634}
+    assert found["settings_in_force"] is True and found["settings"] == seeds
+    effective = read_effective(tmp_path / "TEST05" / "performance" / "run_1")
+    assert {key: effective[key] for key in seeds} == seeds
