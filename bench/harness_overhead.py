@@ -35,6 +35,7 @@ from common.backends.null_backend import NullBackend, answer_as_is
 from common.benchmark import Dataset, ModelIO, Samples, Task
 from common.loadgen_log import LoadGenSummary, parse_summary
 from common.loadgen_phase import SutOptions, run_loadgen_phase
+from common.search import find_edge
 from common.settings import Overrides, build_settings, log_settings
 
 
@@ -176,36 +177,35 @@ PEAK_FLOOR_HALVINGS = 6  # below peak_start_qps / 64 the search gives up (None)
 
 
 def find_peak_qps(system: str, dataset: Dataset, opts: Options, outdir: Path) -> float | None:
-    """The highest Server target QPS whose p99 LoadGen finds within the bound.
-
-    Doubles from ``peak_start_qps`` while the bound holds (halves while it does not), then bisects.
-    None when even ``peak_start_qps / 64`` misses the bound.
-    """
+    """The highest Server target QPS whose p99 LoadGen finds within the bound: doubled from
+    ``peak_start_qps`` (halved while it misses), then ``peak_steps`` bisections; None when even
+    ``peak_start_qps / 64`` misses the bound."""
 
     def meets(qps: float) -> bool:
         summary = run_system(system, scenario_settings("Server", opts, qps), "Server", dataset, opts,
                              outdir / f"{qps:.0f}qps")
         return bool(summary.performance_constraints_satisfied)
 
-    low: float | None = None
-    high = opts.peak_start_qps
-    while high <= opts.peak_max_qps and meets(high):
-        low, high = high, high * 2
-    if low is None:  # the start missed the bound: halve until a rate meets it
-        for _ in range(PEAK_FLOOR_HALVINGS):
-            candidate = high / 2
-            if meets(candidate):
-                low = candidate
-                break
-            high = candidate
-        else:
-            return None
-    if high > opts.peak_max_qps:
-        return low  # the search's ceiling, reported as is
-    for _ in range(opts.peak_steps):
-        middle = (low + high) / 2
-        low, high = (middle, high) if meets(middle) else (low, middle)
-    return low
+    return search_peak(meets, opts.peak_start_qps, opts.peak_max_qps, opts.peak_steps, PEAK_FLOOR_HALVINGS)
+
+
+def search_peak(
+    valid: Callable[[float], bool], start: float, ceiling: float, steps: int, halvings: int = 3
+) -> float | None:
+    """The highest rate that ``valid`` accepts: from ``start`` halved up to ``halvings`` times until one
+    passes, then doubled while valid (up to ``ceiling``), then ``steps`` bisections; None if none passes."""
+    width = 0.0  # the first bracket's, [low, 2 low]: each bisection halves it
+
+    def close(low: float, high: float) -> bool:
+        nonlocal width
+        width = width or high - low
+        return high - low <= width / 2**steps * (1 + 1e-9)
+
+    floor = start / 2**halvings
+    edge = find_edge(valid, start, widen=lambda q: q * 2 if q * 2 <= ceiling else None,
+                     narrow=lambda q: q / 2 if q / 2 >= floor else None, middle=lambda low, high: (low + high) / 2,
+                     close=close, max_trials=halvings + 2 * steps + 64)
+    return edge.good
 
 
 def _measure_once(setup: Setup, system: str, dataset: Dataset, opts: Options, outdir: Path) -> dict[str, Any]:

@@ -10,17 +10,17 @@ the QSL hands over as a view of its block as it is (as the image tasks' collate 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from bench import goals
 from bench import harness_overhead as ho
+from bench.harness_overhead import search_peak
 from bench.options import OverheadOptions
 from bench.rows import Row, absolute
 from common.benchmark import Dataset, Samples
-from common.search import find_edge
 
 
 class ViewTask(ho.StackTask):
@@ -68,25 +68,6 @@ def server_peak(dataset: Dataset, opts: ho.Options, outdir: Path) -> tuple[float
         return False
 
     return search_peak(valid, PEAK_START_QPS, opts.peak_max_qps, steps=3), tried
-
-
-def search_peak(
-    valid: Callable[[float], bool], start: float, ceiling: float, steps: int, halvings: int = 3
-) -> float | None:
-    """The highest rate that ``valid`` accepts: from ``start`` halved up to ``halvings`` times until one
-    passes, then doubled while valid (up to ``ceiling``), then ``steps`` bisections; None if none passes."""
-    width = 0.0  # the first bracket's, [low, 2 low]: each bisection halves it
-
-    def close(low: float, high: float) -> bool:
-        nonlocal width
-        width = width or high - low
-        return high - low <= width / 2**steps * (1 + 1e-9)
-
-    floor = start / 2**halvings
-    edge = find_edge(valid, start, widen=lambda q: q * 2 if q * 2 <= ceiling else None,
-                     narrow=lambda q: q / 2 if q / 2 >= floor else None, middle=lambda low, high: (low + high) / 2,
-                     close=close, max_trials=halvings + 2 * steps + 64)
-    return edge.good
 
 
 def null_rows(

@@ -6,7 +6,6 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from common.disk_space import full_disk_is_one_line
 from common.output_folder import held
 from common.plots import plot_search
 from common.runner import RunConfig, Session, open_session
@@ -28,7 +27,7 @@ def _trial(session: Session, samples_per_query: int) -> dict[str, Any]:
 
 def find_samples_per_query(cfg: RunConfig) -> dict[str, Any]:
     """Double samples per query until the bound breaks, then bisect; each trial is a full LoadGen run."""
-    with held(Path(cfg.output)), full_disk_is_one_line(Path(cfg.output)):  # checked and held before the model loads
+    with held(Path(cfg.output)):  # checked and held before the model loads
         session = open_session(dataclasses.replace(cfg, scenario="MultiStream", mode="performance"))
         try:
             return _search(session)

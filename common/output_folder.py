@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from common.disk_space import LOG_FLOOR_BYTES, check_free
+from common.disk_space import LOG_FLOOR_BYTES, check_free, full_disk_is_one_line
 from common.errors import UsageError
 
 LOCK_NAME = ".mlperf-ref.lock"
@@ -32,7 +32,8 @@ def check_writable(output: Path, option: str = "--output") -> None:
 
 @contextlib.contextmanager
 def held(output: Path, option: str = "--output") -> Iterator[None]:
-    """Hold the folder for this run; a second run into it is refused with the holder's PID."""
+    """Hold the folder for this run; a second run into it is refused with the holder's PID. A disk that
+    fills while it is held (logs, results, the cache) ends the run in one line naming where."""
     check_writable(output, option)
     check_free(output, LOG_FLOOR_BYTES, "a run's logs and results", option)  # each phase checks its own size
     path = output / LOCK_NAME
@@ -46,6 +47,7 @@ def held(output: Path, option: str = "--output") -> Iterator[None]:
                              f"or choose another folder") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
+        with full_disk_is_one_line(output):
+            yield
     finally:
         os.close(fd)  # closing releases the lock

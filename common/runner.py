@@ -30,7 +30,7 @@ from common.backends.base import Backend
 from common.benchmark import Benchmark, Dataset, DatasetOptions, Task
 from common.cache import default_cache_dir
 from common.calibration.record import check_model_precision
-from common.disk_space import check_free, check_room_left, full_disk_is_one_line, phase_bytes
+from common.disk_space import check_free, check_room_left, phase_bytes
 from common.distributed.options import RayOptions
 from common.environment import library_versions, machine_facts
 from common.errors import UsageError
@@ -324,7 +324,7 @@ def open_session(cfg: RunConfig) -> Session:
 def run_benchmark(cfg: RunConfig, session: Session | None = None) -> RunResults:
     """Run one benchmark as configured; write the logs, results.json and print the human summary.
     ``session``: one opened already from ``cfg`` (closed here, as one opened here is)."""
-    with held(Path(cfg.output)), full_disk_is_one_line(Path(cfg.output)):  # checked and held before the model loads
+    with held(Path(cfg.output)):  # checked and held before the model loads
         session = session or open_session(cfg)
         try:
             results = start_results(session)

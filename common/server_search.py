@@ -30,7 +30,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from common.disk_space import full_disk_is_one_line
 from common.errors import Interrupted, RunError
 from common.output_folder import held
 from common.peak_options import SearchOptions, check_request
@@ -50,7 +49,7 @@ def find_peak_qps(cfg: RunConfig, options: SearchOptions | None = None) -> dict[
     """Search, confirm at full length, write ``<scenario>_search.json`` and its plot; the outcome."""
     options = options or SearchOptions()
     check_request(cfg.scenario, cfg.mode, options)
-    with held(Path(cfg.output)), full_disk_is_one_line(Path(cfg.output)):  # checked and held before the model loads
+    with held(Path(cfg.output)):  # checked and held before the model loads
         session = open_session(cfg)
         try:
             return _Search(session, options).run()
