@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from common.accuracy.payloads import decode
 from common.rules import v05_rule
 
 if TYPE_CHECKING:  # torch is only needed by benchmarks that offer the pytorch backend
@@ -207,9 +208,9 @@ class Benchmark(ABC):
         """Score accuracy payloads keyed by qsl index (each index once)."""
 
     def decode_payload(self, payload: bytes) -> Any:
-        """One accuracy-log payload as the benchmark's data (the audit's TEST01 compares these, not bytes):
-        float32 values by default (ImageNet's label; the detectors' 7 float32 per detection)."""
-        return np.frombuffer(payload, dtype=np.float32)
+        """One accuracy-log payload as the benchmark's data, by its ``payload_kind`` (the audit's TEST01
+        compares these, not bytes)."""
+        return decode(self.payload_kind, payload)
 
     @abstractmethod
     def make_samples(self, output: Path) -> Path:

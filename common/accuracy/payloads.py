@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +53,16 @@ def _translation(payloads: Mapping[int, bytes]) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def decode(kind: str | None, payload: bytes) -> Any:
+    """One payload as the data of its kind (the audit's TEST01 compares these, not bytes): UTF-8 text for
+    translation (undecodable bytes replaced: they then differ as text), ``[K, 7]`` float32 rows for
+    detection, float32 values otherwise; a ValueError when the bytes cannot be that."""
+    if kind == TRANSLATION:
+        return payload.decode("utf-8", errors="replace")
+    values = np.frombuffer(payload, dtype=np.float32)
+    return values.reshape(-1, DETECTION_FIELDS) if kind == DETECTION else values
 
 
 def payload_kind(results: Mapping[int, bytes]) -> str | None:

@@ -102,10 +102,6 @@ class GNMTBenchmark(Benchmark):
         return AccuracyReport(value=round(bleu.score, 6), count=len(hypotheses), lines=lines,
                               accuracy_txt=f"BLEU: {bleu.score:.3f}\n", extra=extra)
 
-    def decode_payload(self, payload: bytes) -> str:
-        """A translation payload is UTF-8 text (undecodable bytes replaced: they then differ as text)."""
-        return payload.decode("utf-8", errors="replace")
-
     def make_samples(self, output: Path) -> Path:
         return write_samples(Path(output) / SAMPLES_FOLDER)
 

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
 from torch import nn
 
 from common.accuracy.coco_map import coco_map
@@ -18,7 +17,6 @@ from vision.coco.annotations import annotations_path
 from vision.coco.calibration_lists import CALIBRATION_LISTS
 from vision.coco.dataset import CocoDataset, Recipe, open_calibration_images
 from vision.coco.samples import make_coco_samples
-from vision.detection.payload import unpack_detections
 from vision.detection.whole_model import load_weights
 
 
@@ -52,10 +50,6 @@ class CocoDetector(Benchmark):
 
     def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
         return coco_map(results, annotations_path(Path(dataset_path)))
-
-    def decode_payload(self, payload: bytes) -> np.ndarray:
-        """A detection payload as its ``[K, 7]`` float32 rows (qsl_idx, box, score, class)."""
-        return unpack_detections(payload)
 
     def make_samples(self, output: Path) -> Path:
         return make_coco_samples(Path(output) / "coco")
