@@ -56,7 +56,7 @@ def format_summary(results: RunResults) -> str:
         if acc.value is None:
             lines.append(f"  {'accuracy':<32}: {acc.note}")
         else:
-            caveat = _quality_caveat(results)
+            caveat = quality_caveat(results.synthetic_data, results.random_weights)
             lines.append(f"  {acc.metric:<32}: {acc.value:.3f}{acc.unit} vs target {acc.target:g}{acc.unit} "
                          f"-> {_mark(acc.passed)} ({acc.samples} samples{caveat})")
     for note in check.notes:
@@ -81,10 +81,9 @@ def _cluster_lines(cluster: ClusterResult) -> list[str]:
     return lines
 
 
-def _quality_caveat(results: RunResults) -> str:
+def quality_caveat(synthetic_data: bool, random_weights: bool) -> str:
     """Said next to every accuracy figure that is no quality result."""
-    why = [w for w, flag in (("synthetic data", results.synthetic_data),
-                             ("random weights", results.random_weights)) if flag]
+    why = [w for w, flag in (("synthetic data", synthetic_data), ("random weights", random_weights)) if flag]
     return f"; NOT a quality result: {' and '.join(why)}" if why else ""
 
 

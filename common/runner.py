@@ -179,6 +179,17 @@ class Session:
         if self.cluster is not None:
             self.cluster.close()
 
+    @property
+    def synthetic_data(self) -> bool:
+        """The dataset is the project's synthetic sample set: accuracy on it is no quality result."""
+        return (Path(self.cfg.dataset_path) / SYNTHETIC_MARKER).exists()
+
+    @property
+    def random_weights(self) -> bool:
+        """The model is an ``export-model`` file with seeded random weights: no quality result either."""
+        model = self.cfg.model
+        return self.backend.runs_model and model is not None and Path(f"{model}{RANDOM_WEIGHTS_SUFFIX}").exists()
+
     def phase_options(self, **changes: object) -> PhaseOptions:
         """The configuration's phase options with ``changes`` (output, max_batchsize, target_qps, ...)."""
         return dataclasses.replace(PhaseOptions.of(self.cfg), **changes)
@@ -364,15 +375,13 @@ def finish(results: RunResults, output: Path, runs_model: bool) -> None:
 
 def _describe(session: Session) -> RunResults:
     """The part of the results known before LoadGen runs."""
-    cfg, info, backend = session.cfg, session.bench.info, session.backend
+    cfg, info = session.cfg, session.bench.info
     quality = info.quality
-    model = Path(cfg.model) if cfg.model else None
     return RunResults(
         benchmark=info.name, title=info.title, dataset=info.dataset, backend=cfg.backend, device=cfg.device,
         scenario=cfg.scenario, mode=cfg.mode, quick=cfg.quick, count=cfg.count,
         model=str(cfg.model) if cfg.model else None, dataset_path=str(cfg.dataset_path),
-        synthetic_data=(Path(cfg.dataset_path) / SYNTHETIC_MARKER).exists(),
-        random_weights=backend.runs_model and model is not None and Path(f"{model}{RANDOM_WEIGHTS_SUFFIX}").exists(),
+        synthetic_data=session.synthetic_data, random_weights=session.random_weights,
         precision=cfg.precision, max_batchsize=cfg.max_batchsize, workers=cfg.workers, engine=session.engine(),
         quality_target={"metric": quality.metric, "value": quality.value, "unit": quality.unit,
                         "reference": quality.reference, "fraction": quality.fraction},

@@ -33,6 +33,7 @@ from common.errors import UsageError
 from common.loadgen_log import parse_summary
 from common.output_folder import held
 from common.registry import get_benchmark
+from common.report import quality_caveat
 from common.rules import v05_rule
 from common.runner import RunConfig, Session, open_session
 
@@ -232,7 +233,8 @@ def _sampled_quality(session: Session, sampled: dict[int, bytes]) -> dict[str, A
     passed = target.passes(scored.value)
     return {"passed": passed, "value": scored.value, "target": target.value, "samples": len(sampled),
             "line": f"the sampled set's {target.metric} {scored.value:.3f}{target.unit} on {len(sampled)} samples vs "
-                    f"target {target.value:g}{target.unit}: {'meets' if passed else 'below'} the target"}
+                    f"target {target.value:g}{target.unit}: {'meets' if passed else 'below'} the target"
+                    f"{quality_caveat(session.synthetic_data, session.random_weights)}"}
 
 
 def _summary(found: dict[str, Any], output: Path) -> str:

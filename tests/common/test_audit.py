@@ -23,6 +23,7 @@ from common.choices import AUDIT_TEST_NAMES
 from common.cli import main
 from common.effective_settings import read_effective
 from common.loadgen_log import LoadGenSummary
+from common.samples import SYNTHETIC_MARKER
 
 SHORT = "*.*.min_duration = 0\n*.*.min_query_count = 100\n"
 HEADER = """\
@@ -97,6 +98,7 @@ def test_test01_passes_an_honest_sut_and_fails_one_that_answers_otherwise_in_per
     assert 0 < sampled["compared"] == sampled["performance_entries"] < 100 and sampled["mismatches"] == 0
     assert sampled["accuracy_entries"] == 40  # every sample once in the reference's accuracy pass
     capsys.readouterr()
+    (tmp_path / SYNTHETIC_MARKER).touch()  # the sampled set's score below is then said to be no quality result
     # the same run options, a SUT whose performance-mode answers differ from its accuracy-mode ones
     assert bench("audit", "TEST01", "resnet50", "--output", "liar", "--reference", "ref",
                  backend=AnswerBackend(sign=-1.0)) == 1
@@ -104,6 +106,7 @@ def test_test01_passes_an_honest_sut_and_fails_one_that_answers_otherwise_in_per
     assert liar["accuracy_passed"] is False and liar["passed"] is False
     assert liar["accuracy"]["mismatches"] == liar["accuracy"]["compared"] > 0
     assert liar["accuracy_quality"]["passed"] is False and liar["accuracy_quality"]["value"] == 0.0
+    assert liar["accuracy_quality"]["line"].endswith("below the target; NOT a quality result: synthetic data")
     printed = capsys.readouterr().out
     assert f"{liar['accuracy']['compared']} differ" in printed and printed.rstrip().endswith("TEST FAIL")
     assert (tmp_path / "liar" / "audit.config").read_text() == HEADER + "".join(
