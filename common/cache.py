@@ -31,6 +31,7 @@ from typing import IO, Any
 import numpy as np
 
 from common.atomic import atomic_open, atomic_write_text
+from common.paths import writable_folder
 from common.progress import progress
 
 NO_SOURCE = np.zeros(0, np.int64)  # the stamp of an entry computed from no file (synthetic tests)
@@ -41,6 +42,12 @@ def default_cache_dir() -> Path:
     if os.environ.get("MLPERF_REF_CACHE"):
         return Path(os.environ["MLPERF_REF_CACHE"])
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlperf-ref"
+
+
+def check_cache_dir(cache_dir: Path | None) -> None:
+    """The cache folder (``--cache-dir``, else the default) can hold entries: one line naming it if not."""
+    option = "--cache-dir" if cache_dir is not None else "the cache folder (--cache-dir, MLPERF_REF_CACHE)"
+    writable_folder(cache_dir if cache_dir is not None else default_cache_dir(), option)
 
 
 def cache_folder(root: Path, name: str, key: Mapping[str, Any]) -> Path:

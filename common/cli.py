@@ -16,8 +16,8 @@ from pathlib import Path
 from common.backends import BACKENDS, known_backend
 from common.choices import AUDIT_TEST_NAMES, CALIBRATION_METHODS, PRECISIONS
 from common.choices import SCENARIO_NAMES as SCENARIOS
-from common.errors import Interrupted, RunError, UsageError
-from common.paths import dataset_folder
+from common.errors import Interrupted, RunError, UsageError, finished_note, forget_finished
+from common.paths import dataset_folder, os_error_line, writable_file, writable_folder
 from common.peak_options import MAX_TRIALS, TRIAL_SECONDS, SearchOptions, check_request
 from common.registry import benchmark_names, get_benchmark
 
@@ -34,13 +34,18 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+INT_CEILING = 2**63 - 1  # LoadGen and the engines hold counts in 64-bit signed integers
+
+
 def _number(kind: type, low: float, above: bool = False) -> Callable[[str], float]:
-    """An argparse type: a finite ``kind`` at least ``low`` (above it with ``above``), refused while the
-    arguments are parsed, before anything heavy is imported."""
+    """An argparse type: a finite ``kind`` at least ``low`` (above it with ``above``) and, for an int, within
+    64 bits, refused while the arguments are parsed, before anything heavy (Ray, LoadGen) starts."""
     def parse(text: str) -> float:
         value = kind(text)
         if not math.isfinite(value) or value < low or (above and value == low):
             raise argparse.ArgumentTypeError(f"must be {'above' if above else 'at least'} {low}, not {text}")
+        if kind is int and value > INT_CEILING:
+            raise argparse.ArgumentTypeError(f"must be at most {INT_CEILING}, not {text}")
         return value
 
     parse.__name__ = kind.__name__  # argparse names the type in "invalid int value: 'x'"
@@ -92,15 +97,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--find-peak-qps", action="store_true",
                      help="Server: search the highest target QPS that LoadGen calls VALID at the bound (short "
                           "trials, then one full-length run); Offline: measure samples/s, set the expected QPS")
-    run.add_argument("--max-trials", type=int, help="--find-peak-qps: most LoadGen runs in all (default 10)")
-    run.add_argument("--trial-seconds", type=float, help="--find-peak-qps: length of a short trial (default 10)")
+    run.add_argument("--max-trials", type=_number(int, 1),
+                     help="--find-peak-qps: most LoadGen runs in all (default 10)")
+    run.add_argument("--trial-seconds", type=_number(float, 0, above=True),
+                     help="--find-peak-qps: length of a short trial (default 10)")
     run.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
                      help="run the batches on Ray replicas: a local Ray instance, or the cluster at HOST:PORT "
                           "('ray start --head'); LoadGen stays here")
-    run.add_argument("--replicas", type=int, help="--ray: engines to start (default: as many as the nodes hold)")
-    run.add_argument("--cpus-per-replica", type=float, default=1.0, help="--ray: CPUs each replica takes (default 1)")
-    run.add_argument("--gpus-per-replica", type=float, help="--ray: GPUs each replica takes (default 1 with cuda)")
-    run.add_argument("--replica-restarts", type=int,
+    run.add_argument("--replicas", type=_number(int, 1),
+                     help="--ray: engines to start (default: as many as the nodes hold)")
+    run.add_argument("--cpus-per-replica", type=_number(float, 0, above=True), default=1.0,
+                     help="--ray: CPUs each replica takes (default 1)")
+    run.add_argument("--gpus-per-replica", type=_number(float, 0),
+                     help="--ray: GPUs each replica takes (default 1 with cuda)")
+    run.add_argument("--replica-restarts", type=_number(int, 0),
                      help="--ray: replacements for replicas lost mid-run (default: one per replica)")
     run.add_argument("--allow-audit-config", action="store_true",
                      help="run although an audit.config in the working directory changes the run (never submittable)")
@@ -137,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export-model", help="write a benchmark's model with seeded random weights")
     export.add_argument("benchmark", metavar="BENCHMARK")
     export.add_argument("--output", type=Path, required=True)
-    export.add_argument("--seed", type=int, default=0)
+    export.add_argument("--seed", type=_number(int, 0), default=0)
 
     accuracy = sub.add_parser("accuracy", help="score an existing mlperf_log_accuracy.json")
     accuracy.add_argument("benchmark", metavar="BENCHMARK")
@@ -173,13 +183,13 @@ def _add_submission_parsers(sub: argparse._SubParsersAction) -> None:
     tree.add_argument("--model", nargs="+", metavar="[BENCH=]FILE", help="BENCH=FILE for each of several benchmarks")
     tree.add_argument("--dataset-path", nargs="+", metavar="[BENCH=]DIR", help="BENCH=DIR for each of several")
     tree.add_argument("--user-conf", type=Path)
-    tree.add_argument("--target-qps", type=float)
-    tree.add_argument("--samples-per-query", type=int)
+    tree.add_argument("--target-qps", type=_number(float, 0, above=True))
+    tree.add_argument("--samples-per-query", type=_number(int, 1))
     tree.add_argument("--quick", action="store_true", help="quick runs: the tree will NOT pass the check")
-    tree.add_argument("--count", type=int, help="first N samples: the tree will NOT pass the check")
-    tree.add_argument("--max-batchsize", type=int, default=1)
-    tree.add_argument("--threads", type=int)
-    tree.add_argument("--workers", type=int, default=1)
+    tree.add_argument("--count", type=_number(int, 1), help="first N samples: the tree will NOT pass the check")
+    tree.add_argument("--max-batchsize", type=_number(int, 1), default=1)
+    tree.add_argument("--threads", type=_number(int, 1))
+    tree.add_argument("--workers", type=_number(int, 1), default=1)
     tree.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     tree.add_argument("--precision", default="fp32", choices=list(PRECISIONS))
     tree.add_argument("--cache-dir", type=Path)
@@ -277,6 +287,8 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _make_samples(args: argparse.Namespace) -> int:
     from common.samples import make_all_samples
 
+    writable_folder(args.output, "--output")
+
     for name, folder in make_all_samples(args.output).items():
         print(f"{name}: {folder}")
     return 0
@@ -285,7 +297,9 @@ def _make_samples(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from common.samples import export_random_model
 
-    path = export_random_model(get_benchmark(args.benchmark), args.output, args.seed)
+    bench = get_benchmark(args.benchmark)  # an unknown name first, then the path
+    writable_file(args.output, "--output")
+    path = export_random_model(bench, args.output, args.seed)
     print(f"wrote {path} (seeded random weights, seed {args.seed}: not the official model)")
     return 0
 
@@ -330,6 +344,7 @@ def _check(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mlperf-ref``; user mistakes get one line and exit code 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    forget_finished()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     routed = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminated) if routed else None
@@ -349,14 +364,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except Interrupted as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc}{finished_note()}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print(f"error: interrupted{finished_note()}", file=sys.stderr)
         return 130
+    except OSError as exc:  # a user path that failed mid-run (the checks before the work passed)
+        line = os_error_line(exc)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        return 1
     finally:
         if routed:
             signal.signal(signal.SIGTERM, previous)
+
+
+def entry() -> None:
+    """The ``mlperf-ref`` program: :func:`main`, then the process ends with its code. A signal while the
+    process winds down (engines and threads closing) ends it at once, with a line that says whether the
+    run had finished."""
+    code = main()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _while_exiting)
+    sys.exit(code)
+
+
+def _while_exiting(signum: int, frame: object) -> None:
+    from common.interruption import hard_exit
+
+    print(f"error: {'interrupted' if signum == signal.SIGINT else 'terminated'} while exiting"
+          f"{finished_note()}", file=sys.stderr, flush=True)
+    hard_exit(128 + signum)
 
 
 def _terminated(signum: int, frame: object) -> None:
@@ -365,4 +405,4 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -23,3 +23,23 @@ class Interrupted(Exception):
     @property
     def exit_code(self) -> int:
         return 128 + self.signum
+
+
+_FINISHED: list[str] = []  # results files this process wrote complete (a later interruption leaves them so)
+
+
+def forget_finished() -> None:
+    """A new command starts: no results of it are written yet."""
+    _FINISHED.clear()
+
+
+def record_finished(path: object) -> None:
+    """A run's results file is written complete: an interruption after this point says so."""
+    _FINISHED.append(str(path))
+
+
+def finished_note() -> str:
+    """What an interruption line adds when a run had finished before it (empty when none had)."""
+    if not _FINISHED:
+        return ""
+    return f" after the run finished: {_FINISHED[-1]} is complete and holds its results"

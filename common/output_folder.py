@@ -5,29 +5,19 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from common.disk_space import LOG_FLOOR_BYTES, check_free, full_disk_is_one_line
 from common.errors import UsageError
+from common.paths import writable_folder
 
 LOCK_NAME = ".mlperf-ref.lock"
 
 
 def check_writable(output: Path, option: str = "--output") -> None:
     """The folder exists or can be made, and a file can be written in it (one clear line if not)."""
-    for parent in [output, *output.parents]:
-        if parent.exists():
-            if not parent.is_dir():
-                raise UsageError(f"{option} {output}: {parent} is a file; give a folder")
-            break
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=output):
-            pass
-    except OSError as exc:
-        raise UsageError(f"{option} {output}: cannot write there ({exc.strerror or exc})") from exc
+    writable_folder(output, option)
 
 
 @contextlib.contextmanager

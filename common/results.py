@@ -14,6 +14,7 @@ from typing import Any
 
 from common.atomic import atomic_write_text
 from common.loadgen_log import invalid_reasons, parse_detail, parse_summary
+from common.schema import SchemaError, check
 
 
 def percentile_key(percentile: float) -> str:
@@ -182,6 +183,7 @@ class ClusterResult:
                 "members": self.members}
 
 
+USER_CONF_COPY = "user.conf"  # beside results.json: the --user-conf the run read, as it read it
 PHASES = ("accuracy", "performance")  # in the order a --both run runs them
 CLOSING = ("verdict", "results_file", "plot")  # known once the run is judged
 
@@ -235,7 +237,12 @@ class RunResults:
 
     @classmethod
     def load(cls, path: Path) -> RunResults:
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Read a results.json, checked against these types (SchemaError naming the file and the field)."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise SchemaError(f"{path}: not JSON ({exc})") from exc
+        return cls.from_dict(check(data, cls, str(path)))
 
     def to_dict(self) -> dict[str, Any]:
         """The results.json layout: the run's facts, the phases that ran, the verdict and the files."""

@@ -8,6 +8,7 @@ to the session.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -28,20 +29,27 @@ from common.audit.stray import check_working_directory
 from common.backends import backend_class, backends_for, check_precision, make_backend
 from common.backends.base import Backend
 from common.benchmark import Benchmark, Dataset, DatasetOptions, Task
-from common.cache import default_cache_dir
+from common.cache import check_cache_dir, default_cache_dir
 from common.calibration.record import check_model_precision
 from common.disk_space import check_free, check_room_left, phase_bytes
 from common.distributed.options import RayOptions
 from common.environment import library_versions, machine_facts
-from common.errors import UsageError
+from common.errors import UsageError, record_finished
 from common.loadgen_phase import SutOptions, run_loadgen_phase
 from common.output_folder import held
 from common.paths import dataset_folder
 from common.progress import progress_enabled
 from common.registry import get_benchmark
-from common.results import AccuracyResult, LoadGenResult, PhaseResult, RunResults
+from common.results import USER_CONF_COPY, AccuracyResult, LoadGenResult, PhaseResult, RunResults
 from common.samples import RANDOM_WEIGHTS_SUFFIX, SYNTHETIC_MARKER
-from common.settings import SCENARIOS, Overrides, build_settings, latency_bound_ms, latency_percentile
+from common.settings import (
+    SCENARIOS,
+    Overrides,
+    build_settings,
+    check_schedule,
+    latency_bound_ms,
+    latency_percentile,
+)
 from common.verdict import judge
 
 if TYPE_CHECKING:  # ray is imported only by a run that asks for it
@@ -126,6 +134,7 @@ def _validate(cfg: RunConfig, bench: Benchmark) -> None:
     if cfg.mode not in MODES:
         raise UsageError(f"mode {cfg.mode}: choose one of {', '.join(MODES)}")
     dataset_folder(cfg.dataset_path)
+    check_cache_dir(cfg.cache_dir)
     for option, value in (("--max-batchsize", cfg.max_batchsize), ("--threads", cfg.threads),
                           ("--workers", cfg.workers), ("--count", cfg.count)):
         if value is not None and value < 1:
@@ -138,8 +147,10 @@ def _validate(cfg: RunConfig, bench: Benchmark) -> None:
     if cfg.ray is not None:
         cfg.ray.validate(cfg.device)
     check_working_directory(bench.info.name, cfg.scenario, cfg.mode, cfg.allow_audit_config)
-    if cfg.user_conf is not None:  # a bad conf is refused before the model loads
-        build_settings(bench.info.name, cfg.scenario, "performance", cfg.user_conf)
+    # the conf and the options' numbers are refused before the model loads (and before Ray starts)
+    settings = build_settings(bench.info.name, cfg.scenario, "performance", cfg.user_conf,
+                              Overrides(target_qps=cfg.target_qps, samples_per_query=cfg.samples_per_query), cfg.quick)
+    check_schedule(settings, cfg.scenario, "--target-qps" if cfg.target_qps else "target_qps (the conf's)")
 
 
 def _warm_up(task: Task, backend: Backend, samples: object, runs: int = 3) -> tuple[float, int]:
@@ -349,17 +360,40 @@ def run_benchmark(cfg: RunConfig, session: Session | None = None) -> RunResults:
     return results
 
 
+_COPY_HEAD = "# mlperf-ref: the --user-conf this run read, copied when it started: "
+
+
 def start_results(session: Session) -> RunResults:
-    """Clear an earlier run's results from the output folder; the part of this run's known before LoadGen."""
-    _clear_previous(Path(session.cfg.output))
+    """Clear an earlier run's results from the output folder and keep a copy of the user's conf (what the
+    submission tree records); the part of this run's results known before LoadGen."""
+    output = Path(session.cfg.output)
+    _clear_previous(output)
+    keep_user_conf(session.cfg.user_conf, output)
     return _describe(session)
+
+
+def keep_user_conf(user_conf: Path | None, output: Path) -> None:
+    """Copy the user's conf into the output folder as the run reads it (its own file left as it is)."""
+    copy = output / USER_CONF_COPY
+    if user_conf is None or (copy.exists() and copy.resolve() == Path(user_conf).resolve()):
+        return
+    try:
+        text = Path(user_conf).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--user-conf {user_conf}: unreadable ({exc})") from exc
+    atomic_write_text(copy, f"{_COPY_HEAD}{Path(user_conf).absolute()}\n{text}")
 
 
 def _clear_previous(output: Path) -> None:
     """Remove an earlier run's results from the output folder, so a failed or interrupted rerun never
-    leaves them to be read as its own (LoadGen's logs are rewritten by the new run)."""
+    leaves them to be read as its own (LoadGen's logs are rewritten by the new run); an earlier run's copy
+    of its conf goes too, never a file of the user's."""
     for name in ("results.json", "latency.png", "accuracy/accuracy.txt"):
         (output / name).unlink(missing_ok=True)
+    copy = output / USER_CONF_COPY
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        if copy.read_text(encoding="utf-8").startswith(_COPY_HEAD):
+            copy.unlink()
 
 
 def finish(results: RunResults, output: Path, runs_model: bool) -> None:
@@ -370,6 +404,7 @@ def finish(results: RunResults, output: Path, runs_model: bool) -> None:
     plot = report.plot_latency(results, output / "latency.png")
     results.plot = str(plot) if plot else None
     results.save(output / "results.json")
+    record_finished(output / "results.json")
     print(report.format_summary(results), flush=True)
 
 

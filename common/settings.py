@@ -3,6 +3,7 @@ TestSettings by the harness (LoadGen's FromConfig is never called: see apply_con
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -102,8 +103,34 @@ _LOWER_BOUNDS = {
 }
 
 
+# LoadGen keeps its counts and times in 64-bit integers: a duration in ms becomes ns in a signed one
+_INT64_MAX = 2**63 - 1
+_UINT64_MAX = 2**64 - 1  # the seeds: unsigned, used as they are
+
+
+def _ceiling(key: str) -> float:
+    """The largest value of ``key`` (in the conf's unit) that LoadGen holds without overflow."""
+    if key.endswith("rng_seed"):
+        return _UINT64_MAX
+    fields = [_PLAIN[key]] if key in _PLAIN else list(_BY_SCENARIO[key].values())
+    scale = max(factor * (1e6 if field.endswith("_ms") else 1) for field, factor in fields)
+    return _INT64_MAX / scale
+
+
+def check_number(key: str, value: Value, source: str) -> None:
+    """A conf or option value is a finite number within LoadGen's range (one clear line if not)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"{source}: {key} = {value}: not a finite number; give a number")
+    ceiling = _ceiling(key)
+    if abs(value) > ceiling:
+        raise UsageError(f"{source}: {key} = {value:g}: beyond LoadGen's range (at most {ceiling:.6g}); "
+                         f"give a smaller value")
+
+
 def _check_values(values: dict[str, Value], source: str) -> None:
     """One clear error for a value LoadGen cannot run with."""
+    for key, value in values.items():
+        check_number(key, value, source)
     for key, (low, inclusive) in _LOWER_BOUNDS.items():
         value = values.get(key)
         if value is not None and (value < low or (value == low and not inclusive)):
@@ -165,6 +192,13 @@ def build_settings(
 
 
 def _apply(settings: lg.TestSettings, overrides: Overrides) -> None:
+    for key, option, value in (("target_qps", "--target-qps", overrides.target_qps),
+                               ("samples_per_query", "--samples-per-query", overrides.samples_per_query),
+                               ("min_duration", "min_duration", overrides.min_duration_ms),
+                               ("min_query_count", "min_query_count", overrides.min_query_count),
+                               ("max_query_count", "max_query_count", overrides.max_query_count)):
+        if value is not None:
+            check_number(key, value, option)
     if overrides.target_qps is not None:
         if overrides.target_qps <= 0:
             raise UsageError(f"--target-qps {overrides.target_qps}: must be above 0")
@@ -182,6 +216,28 @@ def _apply(settings: lg.TestSettings, overrides: Overrides) -> None:
         settings.max_query_count = overrides.max_query_count
     if overrides.performance_sample_count is not None:
         settings.performance_sample_count_override = overrides.performance_sample_count
+
+
+def check_schedule(settings: lg.TestSettings, scenario: str, source: str) -> None:
+    """Refuse a Server rate whose first query would come, on average, after the run may end (its
+    max_duration, else its min_duration): LoadGen would wait for it silently (at 0.000001 QPS, 11 days)."""
+    if scenario != "Server":
+        return
+    gap_s = 1.0 / settings.server_target_qps
+    horizon_ms, which = ((settings.max_duration_ms, "max_duration") if settings.max_duration_ms
+                         else (settings.min_duration_ms, "min_duration"))
+    if horizon_ms and gap_s * 1000 > horizon_ms:
+        raise UsageError(f"{source} {settings.server_target_qps:g}: LoadGen's first query would come after "
+                         f"{_span(gap_s)} on average, beyond the run's {which} of {_span(horizon_ms / 1000)}; "
+                         f"give the target in queries per second (at least {1000 / horizon_ms:.3g})")
+
+
+def _span(seconds: float) -> str:
+    """A time span in plain units: '42 s', '2.5 h', '11.6 days'."""
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"
 
 
 def latency_bound_ms(settings: lg.TestSettings, scenario: str) -> float | None:

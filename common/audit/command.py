@@ -29,13 +29,15 @@ from common.atomic import atomic_write_text
 from common.audit.definitions import AUDIT_TESTS, TEST04_EXCLUDED, AuditTest
 from common.audit.verify import compare_payloads, compare_test04, not_in_force, within_tolerance
 from common.effective_settings import SEED_KEYS, read_effective, run_problems, settings_problems
-from common.errors import UsageError
+from common.errors import UsageError, record_finished
 from common.loadgen_log import parse_summary
 from common.output_folder import held
 from common.registry import get_benchmark
 from common.report import quality_caveat
+from common.results import RunResults
 from common.rules import v05_rule
 from common.runner import RunConfig, Session, open_session
+from common.schema import AUDIT_JSON, AUDIT_JSON_REQUIRED, SchemaError, check
 
 RUN = Path("performance") / "run_1"
 NEEDS_REFERENCE = ("TEST01", "TEST04-B", "TEST05")
@@ -60,10 +62,7 @@ def _check_reference(test: str, reference: Path | None, benchmark: str, scenario
         raise UsageError(f"--reference {reference}: no such folder")
     for name in ("results.json", "audit.json"):
         if (reference / name).is_file():
-            try:
-                facts = json.loads((reference / name).read_text(encoding="utf-8"))
-            except ValueError as exc:
-                raise UsageError(f"--reference {reference / name}: unreadable ({exc})") from exc
+            facts = _reference_facts(reference / name)
             for key, mine in (("benchmark", benchmark), ("scenario", scenario)):
                 if facts.get(key) != mine:
                     raise UsageError(f"--reference {reference}: a {facts.get(key)} run, this audit is {key} {mine}")
@@ -77,6 +76,21 @@ def _check_reference(test: str, reference: Path | None, benchmark: str, scenario
         logged = parse_summary(_reference_file(reference, "mlperf_log_summary.txt")).scenario
         if logged is not None and logged.replace(" ", "") != scenario:
             raise UsageError(f"--reference {reference}: LoadGen ran it as {logged}, this audit is {scenario}")
+
+
+def _reference_facts(path: Path) -> dict[str, Any]:
+    """The reference's results.json or audit.json, checked against its schema (one line naming the field)."""
+    try:
+        if path.name == "results.json":
+            return RunResults.load(path).to_dict()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return check(data, AUDIT_JSON, str(path), closed=False, required=AUDIT_JSON_REQUIRED)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--reference {path}: unreadable ({exc})") from exc
+    except ValueError as exc:  # no JSON, or JSON of another shape (SchemaError)
+        what = exc if isinstance(exc, SchemaError) else f"{path}: not JSON ({exc})"
+        raise UsageError(f"--reference {what}; give the output folder of 'mlperf-ref run --both' (TEST04-B: of "
+                         f"the TEST04-A audit)") from exc
 
 
 def _adjust(audit: AuditTest, scenario: str):
@@ -131,6 +145,7 @@ def run_audit(test: str, cfg: RunConfig, reference: Path | None) -> dict[str, An
                 if found.get(f"{name}_lines"):
                     atomic_write_text(output / f"verify_{name}.txt", "\n".join(found[f"{name}_lines"]) + "\n")
             atomic_write_text(output / "audit.json", json.dumps(found, indent=2, default=str) + "\n")
+            record_finished(output / "audit.json")
         finally:
             session.close()  # Ray replicas and a local Ray instance with --ray
     print(_summary(found, output), flush=True)

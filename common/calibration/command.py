@@ -15,11 +15,12 @@ from pathlib import Path
 
 from common.backends import backend_class, backends_for
 from common.benchmark import DatasetOptions
-from common.cache import default_cache_dir
+from common.cache import check_cache_dir, default_cache_dir
 from common.calibration.lists import CalibrationList, resolve_list
 from common.calibration.record import CalibrationRecord
 from common.choices import CALIBRATION_METHODS
 from common.errors import RunError, UsageError
+from common.paths import readable_file, writable_file
 from common.registry import get_benchmark
 from common.samples import SAMPLE_CALIBRATION_LIST, SYNTHETIC_MARKER
 
@@ -59,6 +60,10 @@ def _check_options(cfg: CalibrateConfig) -> str:
     if not Path(cfg.dataset_path).is_dir():
         raise UsageError(f"--dataset-path {cfg.dataset_path}: no such folder (see the benchmark's "
                          "download_dataset.sh, or 'mlperf-ref make-samples')")
+    readable_file(Path(cfg.model), "--model")
+    # written atomically beside its place: the int8 file, at most the fp32 one's size
+    writable_file(Path(cfg.output), "--output", Path(cfg.model).stat().st_size, "the int8 model")
+    check_cache_dir(cfg.cache_dir)
     return family
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from common.errors import UsageError
@@ -29,11 +30,13 @@ class RayOptions:
                                      None), ("--replica-restarts", self.restarts, 0)):
             if value is None:
                 continue
+            if not math.isfinite(value):
+                raise UsageError(f"{option} {value}: not a finite number; give a number")
             if least is None and value <= 0:
                 raise UsageError(f"{option} {value:g}: must be above 0")
             if least is not None and value < least:
                 raise UsageError(f"{option} {value}: must be at least {least}")
-        if self.gpus_per_replica is not None and self.gpus_per_replica < 0:
+        if self.gpus_per_replica is not None and not self.gpus_per_replica >= 0:  # NaN too
             raise UsageError(f"--gpus-per-replica {self.gpus_per_replica:g}: must be at least 0")
         if device == "cuda" and self.gpus_per_replica == 0:
             raise UsageError("--device cuda with --gpus-per-replica 0: give each replica a GPU "

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import UsageError
+from common.schema import AUDIT_JSON, AUDIT_JSON_REQUIRED, SchemaError, check
 from common.submission.layout import AUDIT_TESTS, V05_MODEL_NAMES
 
 AUDIT_FILE = "audit.json"
@@ -49,12 +50,14 @@ def failure_reasons(data: dict[str, Any]) -> list[str]:
 
 
 def read_audit_json(folder: Path) -> dict[str, Any] | None:
-    """audit.json's content, None when it is missing or not a JSON object."""
+    """audit.json's content, None when it is missing or no JSON; SchemaError (naming the file and the field)
+    when it is JSON of another shape."""
+    path = Path(folder) / AUDIT_FILE
     try:
-        data = json.loads((Path(folder) / AUDIT_FILE).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    return check(data, AUDIT_JSON, str(path), closed=False, required=AUDIT_JSON_REQUIRED)
 
 
 def audit_passed(folder: Path) -> bool | None:
@@ -64,7 +67,10 @@ def audit_passed(folder: Path) -> bool | None:
 
 def load_audit(folder: Path) -> Audit:
     """An ``--audits`` folder, checked (one clear line when it is no audit result)."""
-    data = read_audit_json(folder)
+    try:
+        data = read_audit_json(folder)
+    except SchemaError as exc:
+        raise UsageError(f"--audits {exc}; give an 'mlperf-ref audit' output folder") from None
     if data is None:
         raise UsageError(f"--audits {folder}: no readable {AUDIT_FILE}; give an 'mlperf-ref audit' output folder")
     test, benchmark, scenario = (data.get(key) for key in ("test", "benchmark", "scenario"))

@@ -18,6 +18,7 @@ from common.effective_settings import submission_problems
 from common.errors import UsageError
 from common.loadgen_log import invalid_reasons, parse_detail, parse_summary
 from common.rules import v05_rule
+from common.schema import SchemaError
 from common.submission import official_rules as official
 from common.submission.audits import AUDIT_FILE, audit_passed, failure_reasons, read_audit_json
 from common.submission.layout import BENCHMARK_OF, DIVISIONS, performance_runs, required_audits
@@ -134,7 +135,10 @@ def _audit_problem(folder: Path, test: str, benchmark: str, scenario: str) -> st
     if not folder.is_dir():
         return (f"audit {test} missing: run 'mlperf-ref audit {test} {benchmark} --scenario {scenario} "
                 f"--reference RUN_DIR ...' and add it with 'mlperf-ref submission ... --audits DIR'")
-    data = read_audit_json(folder) or {}
+    try:
+        data = read_audit_json(folder) or {}
+    except SchemaError as exc:
+        return f"audit {test}: {exc}"
     named = (data.get("test"), data.get("benchmark"), data.get("scenario"))
     if data and named != (test, benchmark, scenario):
         return f"audit {test}: {AUDIT_FILE} is the audit of {' '.join(map(str, named))}, not of this result"

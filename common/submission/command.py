@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from common.cache import check_cache_dir
+from common.disk_space import LOG_FLOOR_BYTES
 from common.errors import UsageError
+from common.paths import writable_folder
 from common.submission import folder
 from common.submission.audits import Audit, load_audit
 from common.submission.layout import V05_MODEL_NAMES, required_audits
@@ -68,6 +71,23 @@ def _check_plan(args: argparse.Namespace, groups: dict[tuple[str, str], Group], 
         inputs(group, options, args.benchmarks)
 
 
+def _bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file())
+
+
+def _check_paths(args: argparse.Namespace, runs: list[Run], audits: list[Audit], options: RunOptions) -> None:
+    """The folders this command writes, checked before anything runs: the tree is built beside --output
+    (the runs' logs, the audits and an earlier tree of the same submission copied in), new runs go to the
+    runs folder, samples to the cache."""
+    output = Path(args.output).absolute()
+    copied = sum(_bytes(item.folder) for item in [*runs, *audits])
+    copied += _bytes(output) if output.is_dir() else 0
+    writable_folder(output.parent, "--output", LOG_FLOOR_BYTES + copied, "the submission tree", shown=Path(args.output))
+    if args.benchmarks:
+        writable_folder(options.runs_dir, "--runs-dir" if args.runs_dir else "--runs-dir (default: OUTPUT-runs)")
+        check_cache_dir(args.cache_dir)
+
+
 def _run_missing(args: argparse.Namespace, groups: dict[tuple[str, str], Group], audits: list[Audit],
                  options: RunOptions) -> None:
     """Run each group's missing runs, then the audits it lacks (only with --benchmarks)."""
@@ -94,6 +114,7 @@ def make_submission(args: argparse.Namespace) -> int:
     runs, groups, audits = _collect(args)
     options = _run_options(args)
     _check_plan(args, groups, options)
+    _check_paths(args, runs, audits, options)
     kept = kept_results(cfg, groups)
     system_description(cfg, [run.results for run in runs] + kept,  # refused before anything runs
                        planned=args.backend or "the benchmarks' default backend")

@@ -27,7 +27,7 @@ from common.submission.layout import (
     TOLERATED_FILES,
     performance_runs,
 )
-from common.submission.system_desc import FIELDS, REQUIRED_FIELDS
+from common.submission.system_desc import FIELDS, REQUIRED_FIELDS, type_problems
 
 # The original's table (by v0.5 model name)
 PERFORMANCE_SAMPLE_COUNT = {"mobilenet": 1024, "resnet": 1024, "ssd-small": 256, "ssd-large": 64, "gnmt": 3903900}
@@ -121,6 +121,7 @@ def system_problems(path: Path, submitter: str, division: str) -> list[str]:
         return ["not a JSON object of system fields"]
     problems = [f"field {name} missing" for name in REQUIRED_FIELDS if desc.get(name) in (None, "")]
     problems += [f"unknown field {name}" for name in sorted(set(desc) - set(FIELDS))]
+    problems += type_problems(desc)
     for key, expected in (("submitter", submitter), ("division", division)):
         if desc.get(key) not in (None, expected):
             problems.append(f"{key} is '{desc.get(key)}', the folder says '{expected}'")

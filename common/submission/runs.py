@@ -3,13 +3,13 @@ benchmark and scenario, with what each group still lacks."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.errors import UsageError
 from common.results import RunResults
+from common.schema import SchemaError
 from common.submission.layout import ACCURACY_FILES, LOG_FILES, V05_MODEL_NAMES, performance_runs
 
 
@@ -55,7 +55,9 @@ def load_run(folder: Path) -> Run:
                          f"'mlperf-ref run'")
     try:
         results = RunResults.load(path)
-    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, ValueError) as exc:
+    except SchemaError as exc:  # no JSON, or JSON of another shape: the file and the field
+        raise UsageError(f"--runs {exc}; give the --output folder of an 'mlperf-ref run'") from None
+    except (OSError, TypeError, ValueError) as exc:
         raise UsageError(f"--runs {folder}: results.json is not one mlperf-ref wrote ({exc})") from exc
     if results.benchmark not in V05_MODEL_NAMES:
         raise UsageError(f"--runs {folder}: benchmark {results.benchmark!r} is not a v0.5 benchmark")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import UsageError
+from common.schema import field_problem
 
 REQUIRED_FIELDS = (
     "submitter", "status", "system_name", "number_of_nodes", "host_processor_model_name",
@@ -33,6 +34,7 @@ OPTIONAL_FIELDS = (
     "accelerator_memory_configuration", "accelerator_on-chip_memories", "cooling", "hw_notes", "sw_notes",
 )
 FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+FIELD_TYPE = str | int | float  # the v0.5 template writes every value as a string
 STATUSES = ("available", "preview", "rdi")
 
 
@@ -59,7 +61,16 @@ def read_user_desc(path: Path) -> dict[str, Any]:
     if unknown:
         raise UsageError(f"--system-desc {path}: unknown field(s) {', '.join(unknown)}; the v0.5 fields are "
                          f"{', '.join(FIELDS)}")
+    wrong = type_problems(found)
+    if wrong:
+        raise UsageError(f"--system-desc {path}: {wrong[0]}; write each field as a JSON string")
     return found
+
+
+def type_problems(desc: dict[str, Any]) -> list[str]:
+    """The fields whose value is no text (the v0.5 template's fields are strings; a number is taken too)."""
+    return [problem for name in FIELDS if name in desc and desc[name] is not None
+            and (problem := field_problem(desc[name], FIELD_TYPE, name))]
 
 
 def _cpuinfo(text: str) -> dict[str, Any]:

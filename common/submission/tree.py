@@ -13,7 +13,7 @@ from typing import Any
 
 from common.errors import UsageError
 from common.output_folder import LOCK_NAME
-from common.results import RunResults
+from common.results import USER_CONF_COPY, RunResults
 from common.rules import MLPERF_CONF
 from common.submission.audits import Audit
 from common.submission.layout import (
@@ -154,7 +154,10 @@ def user_conf(group: Group) -> str:
             lines.append(f"# {run.folder}: its command line is not recorded; see its mlperf_log_detail.txt")
             continue
         text = []
-        if options.user_conf is not None:
+        kept = run.folder / USER_CONF_COPY  # the conf as the run read it (the user's file may have changed)
+        if kept.is_file():
+            text.append(kept.read_text(encoding="utf-8").rstrip("\n"))
+        elif options.user_conf is not None:  # a run from before the copy was kept
             path = Path(options.user_conf)
             try:
                 text.append(path.read_text(encoding="utf-8").rstrip("\n"))
