@@ -3,17 +3,21 @@ them, and describe it for results.json and the summary."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import socket
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from common.distributed.options import RayOptions
+from common.distributed.reaper import LocalProcesses
 from common.errors import UsageError
-from common.interruption import before_hard_exit
+from common.interruption import before_hard_exit, hard_exit
 from common.results import ClusterResult
 
 # ray start --head prints "ray start --address='HOST:PORT'" for the other nodes; the driver uses the same
@@ -39,6 +43,11 @@ def check_reachable(address: str, timeout_s: float) -> None:
     if not speaks:  # ray.init would wait for a GCS there for minutes
         raise UsageError(f"--ray {address}: something listens there but it is not a Ray cluster's head (no gRPC "
                          f"answer within {timeout_s:g} s); {START_HINT}")
+    if os.environ.get("RAY_USE_TLS", "0") not in ("1", "true"):
+        refused = _gcs_refusal(where, timeout_s)
+        if refused is not None:  # a gRPC server, not Ray's GCS: ray.init would retry it without end
+            raise UsageError(f"--ray {address}: a gRPC server listens there but it is not a Ray cluster's head (it "
+                             f"answered Ray's cluster-id request with {refused} within {timeout_s:g} s); {START_HINT}")
 
 
 # HTTP/2's client preface and an empty SETTINGS frame: a gRPC server (Ray's GCS) answers with its SETTINGS
@@ -61,10 +70,26 @@ def _speaks_grpc(connection: socket.socket) -> bool:
     return header[3] == SETTINGS_FRAME
 
 
+def _gcs_refusal(where: str, timeout_s: float) -> str | None:
+    """Ask the gRPC server at ``where`` for its Ray cluster id, as ray.init does first, with a deadline:
+    None when it answers as Ray's GCS, else the gRPC status it answered (UNIMPLEMENTED: another service)."""
+    import grpc
+    from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc
+
+    with grpc.insecure_channel(where) as channel:
+        stub = gcs_service_pb2_grpc.NodeInfoGcsServiceStub(channel)
+        try:
+            stub.GetClusterId(gcs_service_pb2.GetClusterIdRequest(), timeout=timeout_s)
+        except grpc.RpcError as exc:
+            return exc.code().name
+    return None
+
+
 @dataclass
 class Connection:
     address: str
     owned: bool  # started for this run: shut down after it
+    processes: LocalProcesses | None = None  # what the local instance started (owned only)
 
 
 def connect(options: RayOptions) -> Connection:
@@ -78,14 +103,51 @@ def connect(options: RayOptions) -> Connection:
         return Connection(ray.get_runtime_context().gcs_address, owned=False)
     quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
     if options.local:
-        ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **quiet)
-        return Connection(ray.get_runtime_context().gcs_address, owned=True)
+        processes = LocalProcesses()
+        try:
+            ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, **quiet)
+        except BaseException:  # Ctrl-C or a failure while Ray starts: nothing of it may outlive the run
+            stop_local(processes)
+            raise
+        return Connection(ray.get_runtime_context().gcs_address, owned=True, processes=processes)
     try:
-        ray.init(address=options.address, **quiet)
+        with deadline(JOIN_DEADLINE_S, f"--ray {options.address}: joining the Ray cluster took more than "
+                                       f"{JOIN_DEADLINE_S:g} s; {START_HINT}"):
+            ray.init(address=options.address, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise UsageError(f"--ray {options.address}: cannot join the Ray cluster: {str(exc).splitlines()[0]}; "
                          f"{START_HINT}") from None
     return Connection(options.address, owned=False)
+
+
+JOIN_DEADLINE_S = 30.0  # ray.init retries an address that answers but never serves; the run does not wait
+
+
+@contextlib.contextmanager
+def deadline(seconds: float, line: str) -> Iterator[None]:
+    """End the process with ``line`` and exit code 2 when the block (a call that cannot be interrupted from
+    Python, such as ray.init's retries in C++) outlasts ``seconds``."""
+    def expire() -> None:
+        print(f"error: {line}", file=sys.stderr, flush=True)
+        hard_exit(2)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def stop_local(processes: LocalProcesses | None) -> None:
+    """Shut a local Ray instance down and end whatever of it still runs (its agents outlive the raylet)."""
+    import ray
+
+    with contextlib.suppress(Exception):
+        ray.shutdown()
+    if processes is not None:
+        processes.stop()
 
 
 def alive_nodes() -> list[dict[str, Any]]:
@@ -169,12 +231,11 @@ class RayCluster:
         )
 
     def close(self) -> None:
-        import ray
 
         pool = getattr(self, "pool", None)
         if pool is not None:
             pool.close()
-        if self.connection.owned and ray.is_initialized():
-            ray.shutdown()
+        if self.connection.owned:
+            stop_local(self.connection.processes)
         if self._forget_stop is not None:
             self._forget_stop()
