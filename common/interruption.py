@@ -74,8 +74,17 @@ def wait_for(thread: threading.Thread, stop: Stop, on_stop: Callable[[], None],
             give_up(stop.signum)
 
 
+_ENDING: list[str] = []  # why the process is ending at once (read by what runs before the hard exit)
+
+
+def ending_reason() -> str:
+    """The line :func:`end_process` printed (or 'interrupted' for a second signal)."""
+    return _ENDING[-1] if _ENDING else "interrupted"
+
+
 def end_process(message: str, signum: int) -> None:
     """Print the one line and end the process with 128 + the signal (LoadGen cannot be stopped mid-test)."""
+    _ENDING.append(message)
     print(f"error: {message}", file=sys.stderr, flush=True)
     sys.stdout.flush()
     hard_exit(128 + signum)

@@ -83,10 +83,10 @@ def run_loadgen_phase(
     sut = make_sut(sut_options.scenario, run_batch, sut_options.max_batchsize, workers,
                    sut_options.batch_timeout_ms)
     mode = "accuracy" if settings.mode == lg.TestMode.AccuracyOnly else "performance"
-    expected = _expected_samples(settings, sut_options.scenario)
 
     def where() -> str:
-        return f"interrupted during the {mode} phase after {run_batch.answered} of {expected} samples"
+        done = progress_of(run_batch.answered, settings, sut_options.scenario, len(dataset))
+        return f"interrupted during the {mode} phase after {done}"
 
     def give_up(signum: int) -> None:
         mark_incomplete(outdir, f"{where()} (signal {signum}; LoadGen was still running)")
@@ -117,11 +117,24 @@ def run_loadgen_phase(
     return seconds
 
 
-def _expected_samples(settings: lg.TestSettings, scenario: str) -> int:
+def _least_samples(settings: lg.TestSettings, scenario: str) -> int:
     """The samples LoadGen will ask for at least (Offline: min_query_count counts samples here)."""
     if scenario == "MultiStream":
         return settings.min_query_count * settings.multi_stream_samples_per_query
     return settings.min_query_count
+
+
+def progress_of(done: int, settings: lg.TestSettings, scenario: str, dataset_size: int) -> str:
+    """'12 of 500 samples' where the total is known (accuracy mode: every sample once; a fixed query count),
+    else the samples done and what LoadGen runs at least (its minimum count and duration): a performance run
+    lasts until both are reached, so min_query_count alone is no total."""
+    if settings.mode == lg.TestMode.AccuracyOnly:
+        return f"{done} of {dataset_size} samples"
+    least = _least_samples(settings, scenario)
+    if settings.min_duration_ms == 0 and settings.max_query_count == settings.min_query_count:
+        return f"{done} of {least} samples"
+    floor = [f"{least:,} samples"] + ([f"{settings.min_duration_ms / 1000:g} s"] if settings.min_duration_ms else [])
+    return f"{done} samples (LoadGen runs at least {' and '.join(floor)})"
 
 
 def _counting(postprocess: Postprocess, on_batch: Callable[[int], None]) -> Postprocess:

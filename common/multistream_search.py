@@ -9,7 +9,7 @@ from typing import Any
 from common.output_folder import held
 from common.plots import plot_search
 from common.runner import RunConfig, Session, open_session
-from common.search import find_edge, save_search
+from common.search import find_edge, kept_when_stopped, save_search
 
 MAX_SAMPLES_PER_QUERY = 4096  # a ceiling for the doubling phase
 MAX_TRIALS = 32  # doubling to the ceiling (13) and bisecting below it (12) fit in this
@@ -43,12 +43,20 @@ def _search(session: Session) -> dict[str, Any]:
         trials[n] = _trial(session, n)
         return trials[n]["meets_bound"]
 
-    edge = find_edge(meets, 1, widen=lambda n: n * 2 if n < MAX_SAMPLES_PER_QUERY else None,
-                     narrow=lambda n: None, middle=lambda good, bad: (good + bad) // 2,
-                     close=lambda good, bad: bad - good <= 1, max_trials=MAX_TRIALS)
-    ordered = [trials[n] for n in sorted(trials)]
-    outcome = {"benchmark": base.benchmark, "backend": base.backend, "samples_per_query": edge.good or 0,
-               "bound_ms": ordered[0]["bound_ms"], "trials": ordered, "quick": base.quick}
+    def record(found: int) -> dict[str, Any]:
+        ordered = [trials[n] for n in sorted(trials)]
+        return {"benchmark": base.benchmark, "backend": base.backend, "samples_per_query": found,
+                "bound_ms": ordered[0]["bound_ms"] if ordered else None, "trials": ordered, "quick": base.quick,
+                "stopped": None}
+
+    def stopped(why: str) -> None:  # the trials so far, no result
+        save_search({**record(0), "stopped": why}, Path(base.output), "multistream_search", lambda o, p: None)
+
+    with kept_when_stopped(stopped):
+        edge = find_edge(meets, 1, widen=lambda n: n * 2 if n < MAX_SAMPLES_PER_QUERY else None,
+                         narrow=lambda n: None, middle=lambda good, bad: (good + bad) // 2,
+                         close=lambda good, bad: bad - good <= 1, max_trials=MAX_TRIALS)
+    outcome = record(edge.good or 0)
     save_search(outcome, Path(base.output), "multistream_search", _plot)
     print(format_search(outcome))
     return outcome

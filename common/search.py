@@ -9,12 +9,15 @@ is a row of trials, each a LoadGen run that passes or fails; :func:`find_edge` a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from common.atomic import atomic_write_text
+from common.errors import Interrupted, RunError
+from common.interruption import before_hard_exit, ending_reason
 
 T = TypeVar("T", int, float)
 
@@ -75,6 +78,21 @@ def find_edge(
     if not done:  # out of trials: done all the same if the last trial closed the interval
         done = good is not None and bad is not None and close(good, bad)
     return Edge(good, bad, used, capped=not done)
+
+
+@contextmanager
+def kept_when_stopped(save: Callable[[str], None]) -> Iterator[None]:
+    """Run a search's trials; when they end early (Ctrl-C, SIGTERM, a failed backend, or the process
+    ended at once because LoadGen could not be stopped) call ``save(why)`` to keep the record of the runs
+    done so far, then end as a run would."""
+    forget = before_hard_exit(lambda: save(ending_reason()))
+    try:
+        yield
+    except (Interrupted, RunError) as exc:
+        save(str(exc))
+        raise
+    finally:
+        forget()
 
 
 def save_search(outcome: dict[str, Any], output: Path, name: str, plot: Callable[[dict[str, Any], Path], None]) -> None:

@@ -30,13 +30,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from common.errors import Interrupted, RunError
 from common.output_folder import held
 from common.peak_options import SearchOptions, check_request
 from common.plots import plot_search
 from common.results import PhaseResult
 from common.runner import RunConfig, Session, finish, open_session, start_results
-from common.search import find_edge, save_search
+from common.search import find_edge, kept_when_stopped, save_search
 
 STEP_DOWN = 0.95  # a full-length run INVALID: the next tries 5% lower
 OFFLINE_MARGIN = 1.1  # Offline expects this much more than it measured, so the run fills min_duration
@@ -78,13 +77,8 @@ class _Search:
         print(f"{self.cfg.scenario} {what} for {self.cfg.benchmark} ({self.cfg.backend}): up to "
               f"{self.options.max_trials} LoadGen runs, {self._trial_length()}, "
               f"starting at {_qps(start)} QPS", flush=True)
-        try:
+        with kept_when_stopped(self._save_stopped):
             final = self._search(start)
-        except (Interrupted, RunError) as exc:  # keep the record of the runs done, then end as a run would
-            outcome = self._outcome(None)
-            outcome["stopped"] = str(exc)
-            save_search(outcome, self.output, self._name(), _plot)
-            raise
         outcome = self._outcome(final)
         if final is not None:
             results.performance = final
@@ -94,6 +88,12 @@ class _Search:
         save_search(outcome, self.output, self._name(), _plot)
         print(format_search(outcome), flush=True)
         return outcome
+
+    def _save_stopped(self, why: str) -> None:
+        """The record of the runs done when the search ends early (what stopped it says why)."""
+        outcome = self._outcome(None)
+        outcome["stopped"] = why
+        save_search(outcome, self.output, self._name(), _plot)
 
     def _search(self, start: float) -> PhaseResult | None:
         """The trials, then the full-length runs; the last full run (None: no target to confirm)."""
