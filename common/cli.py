@@ -285,9 +285,9 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _make_samples(args: argparse.Namespace) -> int:
-    from common.samples import make_all_samples
+    from common.samples import SAMPLE_DATA_BYTES, make_all_samples
 
-    writable_folder(args.output, "--output")
+    writable_folder(args.output, "--output", SAMPLE_DATA_BYTES, "the sample data")
 
     for name, folder in make_all_samples(args.output).items():
         print(f"{name}: {folder}")
@@ -324,7 +324,11 @@ def _accuracy(args: argparse.Namespace) -> int:
 
 
 def _quickstart(args: argparse.Namespace) -> int:
+    from common.disk_space import LOG_FLOOR_BYTES
     from common.quickstart import run_quickstart
+    from common.samples import SAMPLE_DATA_BYTES
+
+    writable_folder(args.output, "--output", SAMPLE_DATA_BYTES + LOG_FLOOR_BYTES, "the sample data and a run's logs")
 
     return run_quickstart(args.output, args.scenario, args.only)
 

@@ -38,11 +38,13 @@ def phase_bytes(samples: int, payload_bytes: int, accuracy: bool) -> int:
     return LOG_FLOOR_BYTES + log
 
 
-def check_free(folder: Path, needed: int, what: str, option: str = "--output") -> None:
-    """Refuse in one line (the folder, the free and the needed bytes) when ``needed`` bytes do not fit."""
+def check_free(folder: Path, needed: int, what: str, option: str = "--output", shown: Path | None = None) -> None:
+    """Refuse in one line (the folder, or the path ``shown`` there, the free and the needed bytes) when
+    ``needed`` bytes do not fit."""
     free = free_bytes(folder)
     if free < needed:
-        raise UsageError(f"{option} {folder}: {_size(free)} free, less than the {_size(needed)} {what} will "
+        where = folder if shown is None else shown
+        raise UsageError(f"{option} {where}: {_size(free)} free, less than the {_size(needed)} {what} will "
                          "write; free some space there or choose another folder")
 
 

@@ -80,7 +80,7 @@ def writable_folder(path: Path, option: str, needed: int = 0, what: str = "", sh
     except OSError as exc:
         raise UsageError(f"{option} {shown}: cannot write there ({exc.strerror or exc}): {_fix(exc)}") from exc
     if needed:
-        check_free(path, needed, what, option)
+        check_free(path, needed, what, option, shown)
 
 
 def writable_file(path: Path, option: str, needed: int = 0, what: str = "") -> None:

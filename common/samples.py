@@ -14,6 +14,7 @@ RANDOM_WEIGHTS_SUFFIX = ".random-weights"  # a file beside a model made by expor
 # In a sample-data folder: the sample images 'mlperf-ref calibrate' may use (they are none of the official
 # calibration lists' images, so a model calibrated on them is marked not valid for submission)
 SAMPLE_CALIBRATION_LIST = "calibration_list.txt"
+SAMPLE_DATA_BYTES = 8 << 20  # what make-samples writes for the five benchmarks: 5.2 MiB (du -sb), with room
 
 
 def make_all_samples(output: Path, names: Sequence[str] | None = None) -> dict[str, Path]:

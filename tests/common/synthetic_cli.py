@@ -3,6 +3,8 @@ with a backend of the test's own, for tests that need a process of their own (si
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,3 +32,12 @@ def cli_script(backend: str, argv: Sequence[str], setup: str = "") -> str:
         'print("ready", flush=True)',
         f"sys.exit(main({list(argv)!r}))",
     ]) + "\n"
+
+
+def private_tmpfs_works() -> bool:
+    """Whether a tmpfs can be mounted in a private mount namespace here (root with unshare -m)."""
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                            "mount -t tmpfs -o size=1m tmpfs /mnt"], capture_output=True, timeout=30)
+    return probe.returncode == 0

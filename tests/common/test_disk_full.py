@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from synthetic_cli import cli_script
+from synthetic_cli import cli_script, private_tmpfs_works
 
 from common import atomic
 from common.cli import main
@@ -96,15 +95,7 @@ def test_a_full_disk_met_by_our_own_writes_is_one_line(synthetic, tmp_path, monk
     assert not (out / "results.json").exists()
 
 
-def _private_tmpfs_works() -> bool:
-    if shutil.which("unshare") is None:
-        return False
-    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
-                            "mount -t tmpfs -o size=1m tmpfs /mnt"], capture_output=True, timeout=30)
-    return probe.returncode == 0
-
-
-REAL_FS = pytest.mark.skipif(not _private_tmpfs_works(), reason="mounting a private tmpfs needs root (unshare -m); "
+REAL_FS = pytest.mark.skipif(not private_tmpfs_works(), reason="mounting a private tmpfs needs root (unshare -m); "
                                                                 "the injected tests above cover the same paths")
 
 

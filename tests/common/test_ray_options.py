@@ -24,10 +24,11 @@ def refused(args: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path)
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["--ray", "--replicas", "0"], "error: --replicas 0: must be at least 1"),
-    (["--ray", "--cpus-per-replica", "0"], "error: --cpus-per-replica 0: must be above 0"),
-    (["--ray", "--gpus-per-replica", "-1"], "error: --gpus-per-replica -1: must be at least 0"),
-    (["--ray", "--replica-restarts", "-1"], "error: --replica-restarts -1: must be at least 0"),
+    (["--ray", "--replicas", "0"], "error: argument --replicas: must be at least 1, not 0"),
+    (["--ray", "--cpus-per-replica", "0"], "error: argument --cpus-per-replica: must be above 0, not 0"),
+    (["--ray", "--cpus-per-replica", "nan"], "error: argument --cpus-per-replica: must be above 0, not nan"),
+    (["--ray", "--gpus-per-replica", "-1"], "error: argument --gpus-per-replica: must be at least 0, not -1"),
+    (["--ray", "--replica-restarts", "-1"], "error: argument --replica-restarts: must be at least 0, not -1"),
     (["--ray", "--backend", "onnxruntime", "--device", "cuda", "--gpus-per-replica", "0"],
      "error: --device cuda with --gpus-per-replica 0"),
     (["--replicas", "2"], "error: --replicas needs --ray"),

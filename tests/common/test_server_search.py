@@ -160,7 +160,8 @@ def test_offline_expects_ten_percent_more_than_it_measured(device, tmp_path: Pat
     (["--scenario", "Server", "--accuracy"], "(got --scenario Server, accuracy mode)"),
     (["--scenario", "Server", "--both"], "(got --scenario Server, both mode)"),
     (["--scenario", "Server", "--max-trials", "1"], "--max-trials 1: must be at least 2"),
-    (["--scenario", "Server", "--trial-seconds", "0"], "--trial-seconds 0: must be above 0"),
+    (["--scenario", "Server", "--trial-seconds", "0"], "argument --trial-seconds: must be above 0, not 0"),
+    (["--scenario", "Server", "--trial-seconds", "nan"], "argument --trial-seconds: must be above 0, not nan"),
 ])
 def test_bad_requests_are_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path, capsys) -> None:
     code = main(["run", "resnet50", "--backend", "null", "--dataset-path", str(tmp_path), "--output",
