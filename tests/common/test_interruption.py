@@ -3,6 +3,7 @@ seconds, the phase's logs marked INCOMPLETE, no results.json (an earlier run's i
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import signal
@@ -11,8 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+import mlperf_loadgen as lg
 import pytest
 from synthetic_cli import cli_script
+
+from common.cli import main
+from common.loadgen_phase import progress_of
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
@@ -122,3 +127,74 @@ def test_signals_at_seeded_random_moments(tmp_path: Path) -> None:
             earlier = folder / "out" / "results.json"
             started = [phase for phase in ("accuracy", "performance") if (folder / "out" / phase).exists()]
             assert not earlier.exists() or (not started and earlier.read_text() == '{"an": "earlier run"}\n'), case
+
+
+def test_ctrl_c_mid_search_keeps_the_runs_so_far(tmp_path: Path) -> None:
+    """A Server peak search interrupted in its second trial: LoadGen cannot stop a Server test early, so the
+    process ends after the grace period; server_search.json keeps the first trial and says what stopped it."""
+    out = tmp_path / "out"
+    script = cli_script("""
+        def predict(self, feeds):
+            time.sleep(0.02)
+            return super().predict(feeds)
+    """, ["run", "resnet50", "--backend", "onnxruntime", "--scenario", "Server", "--find-peak-qps",
+          "--target-qps", "5", "--trial-seconds", "6", "--dataset-path", str(tmp_path), "--output", str(out)])
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=ROOT)
+    trials = out / "peak_search_trials"
+    deadline = time.monotonic() + 120
+    while not list(trials.glob("02_*/performance/mlperf_log_detail.txt")):  # the second trial has started
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the second trial never started"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - sent < 15
+    assert process.returncode == 130, stderr
+    line = stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r"error: interrupted during the performance phase after \d+ samples \(LoadGen runs at "
+                        r"least 1 samples and 6 s\)", line), line
+    record = json.loads((out / "server_search.json").read_text())
+    assert record["runs"] == 1 and [t["trial"] for t in record["trials"]] == [1]
+    assert record["stopped"] == line.removeprefix("error: ") and record["confirmed"] is False
+    assert not (out / "results.json").exists()
+
+
+@pytest.mark.parametrize(("scenario", "mode", "changes", "says"), [
+    ("SingleStream", lg.TestMode.AccuracyOnly, {}, "7 of 500 samples"),  # every sample once
+    ("SingleStream", lg.TestMode.PerformanceOnly, {"min_query_count": 100, "min_duration_ms": 60000},
+     "505 samples (LoadGen runs at least 100 samples and 60 s)"),  # 505 > 100: no total is known
+    ("MultiStream", lg.TestMode.PerformanceOnly, {"min_query_count": 10, "min_duration_ms": 0,
+                                                  "multi_stream_samples_per_query": 4},
+     "505 samples (LoadGen runs at least 40 samples)"),
+    ("Server", lg.TestMode.PerformanceOnly, {"min_query_count": 32, "max_query_count": 32, "min_duration_ms": 0},
+     "7 of 32 samples"),  # a quick run: a fixed count
+])
+def test_the_interrupt_line_gives_a_total_only_where_one_is_known(scenario, mode, changes, says) -> None:
+    settings = lg.TestSettings()
+    settings.mode = mode
+    for key, value in changes.items():
+        setattr(settings, key, value)
+    done = 7 if says.startswith("7 ") else 505
+    assert progress_of(done, settings, scenario, dataset_size=500) == says
+
+
+def test_an_interruption_after_the_run_finished_says_its_results_are_complete(synthetic, tmp_path: Path,
+                                                                              monkeypatch, capsys) -> None:
+    import common.runner as runner
+
+    def interrupted_while_closing(self) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner.Session, "close", interrupted_while_closing)
+    out = tmp_path / "out"
+    code = main(["run", "resnet50", "--backend", "null", "--scenario", "Offline", "--quick", "--dataset-path",
+                 str(tmp_path), "--output", str(out)])
+    assert code == 130
+    assert capsys.readouterr().err == (f"error: interrupted after the run finished: {out / 'results.json'} is "
+                                       "complete and holds its results\n")
+    assert json.loads((out / "results.json").read_text())["verdict"] is not None
+    assert main(["run", "resnet50", "--dataset-path", str(tmp_path), "--count", "0"]) == 2
+    assert "after the run finished" not in capsys.readouterr().err  # the next command starts afresh
