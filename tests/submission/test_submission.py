@@ -334,3 +334,21 @@ def test_full_length_run_has_no_settings_problem(system_desc: Path, tmp_path: Pa
         f"{results}/performance/run_1": [r"^ran on SYNTHETIC sample data", r"^ran a model with RANDOM weights"],
         **{f"{BASE}/audit/{SYSTEM}/mobilenet/SingleStream/{test}": [rf"^audit {test} missing"] for test in AUDIT_TESTS},
     })
+
+
+def test_the_tree_holds_the_conf_the_run_read_not_the_file_as_it_is_now(imagenet: Path, system_desc: Path,
+                                                                         tmp_path: Path) -> None:
+    conf = tmp_path / "short.conf"
+    read = "*.SingleStream.min_duration = 0\n*.SingleStream.min_query_count = 100\n"
+    conf.write_text(read)
+    assert main(["run", "resnet50", "--backend", "null", "--scenario", "SingleStream", "--both", "--dataset-path",
+                 str(imagenet), "--user-conf", str(conf), "--output", str(tmp_path / "run")]) in (0, 1)
+    kept = (tmp_path / "run" / "user.conf").read_text()
+    assert kept == f"# mlperf-ref: the --user-conf this run read, copied when it started: {conf}\n{read}"
+    conf.write_text("*.SingleStream.min_query_count = 999\n")  # changed after the run, then gone
+    conf.unlink()
+    assert main(["submission", "--submitter", "org", "--system", "box", "--system-desc", str(system_desc),
+                 "--runs", str(tmp_path / "run"), "--output", str(tmp_path / "tree")]) == 0
+    written = (tmp_path / "tree" / "closed" / "org" / "measurements" / "box" / "resnet" / "SingleStream" /
+               "user.conf").read_text()
+    assert kept.rstrip("\n") in written and "999" not in written and "no longer there" not in written
