@@ -72,7 +72,8 @@ def _speaks_grpc(connection: socket.socket) -> bool:
 
 def _gcs_refusal(where: str, timeout_s: float) -> str | None:
     """Ask the gRPC server at ``where`` for its Ray cluster id, as ray.init does first, with a deadline:
-    None when it answers as Ray's GCS, else the gRPC status it answered (UNIMPLEMENTED: another service)."""
+    None when it answers as Ray's GCS (the id, or a refusal for want of Ray's auth token, which ray.init
+    sends), else the gRPC status it answered (UNIMPLEMENTED: another service; DEADLINE_EXCEEDED: none)."""
     import grpc
     from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc
 
@@ -81,6 +82,8 @@ def _gcs_refusal(where: str, timeout_s: float) -> str | None:
         try:
             stub.GetClusterId(gcs_service_pb2.GetClusterIdRequest(), timeout=timeout_s)
         except grpc.RpcError as exc:
+            if exc.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+                return None
             return exc.code().name
     return None
 
