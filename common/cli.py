@@ -297,9 +297,9 @@ def _make_samples(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from common.samples import export_random_model
 
-    bench = get_benchmark(args.benchmark)  # an unknown name first, then the path
-    writable_file(args.output, "--output")
-    path = export_random_model(bench, args.output, args.seed)
+    if args.benchmark in benchmark_names():  # the path before the benchmark's engines load (an unknown name first)
+        writable_file(args.output, "--output")
+    path = export_random_model(get_benchmark(args.benchmark), args.output, args.seed)
     print(f"wrote {path} (seeded random weights, seed {args.seed}: not the official model)")
     return 0
 

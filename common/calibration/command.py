@@ -41,7 +41,9 @@ class CalibrateConfig:
 
 
 def _check_options(cfg: CalibrateConfig) -> str:
-    """The task family the calibration images are preprocessed for (the backend's)."""
+    """The task family the calibration images are preprocessed for (the backend's). The paths are checked
+    first, before the benchmark's engines load (seconds), and all before any image is read."""
+    _check_paths(cfg)
     bench = get_benchmark(cfg.benchmark)
     if not bench.calibration_lists():
         raise UsageError(f"calibrate {cfg.benchmark}: no calibration lists for it here; calibrate serves the "
@@ -53,6 +55,10 @@ def _check_options(cfg: CalibrateConfig) -> str:
         raise UsageError(f"--backend {cfg.backend}: calibrate writes int8 ONNX files, which {', '.join(runs)} run")
     if cfg.method not in CALIBRATION_METHODS:
         raise UsageError(f"--method {cfg.method}: choose one of {', '.join(CALIBRATION_METHODS)}")
+    return family
+
+
+def _check_paths(cfg: CalibrateConfig) -> None:
     if Path(cfg.output).suffix != ".onnx":
         raise UsageError(f"--output {cfg.output}: name a .onnx file")
     if Path(cfg.output).resolve() == Path(cfg.model).resolve():
@@ -64,7 +70,6 @@ def _check_options(cfg: CalibrateConfig) -> str:
     # written atomically beside its place: the int8 file, at most the fp32 one's size
     writable_file(Path(cfg.output), "--output", Path(cfg.model).stat().st_size, "the int8 model")
     check_cache_dir(cfg.cache_dir)
-    return family
 
 
 def _choose_list(cfg: CalibrateConfig) -> CalibrationList:
@@ -81,12 +86,12 @@ def _choose_list(cfg: CalibrateConfig) -> CalibrationList:
 
 def calibrate(cfg: CalibrateConfig) -> CalibrationRecord:
     """Write the int8 model ``cfg.output``; return the record it carries."""
+    family = _check_options(cfg)  # before onnx and onnxruntime load
     import onnx
 
     from common.calibration.quantize import QUANTIZED_OPS, check_io, interface, load_fp32_model, quantize, quantized_ops
     from common.calibration.reader import DatasetReader
 
-    family = _check_options(cfg)
     bench = get_benchmark(cfg.benchmark)
     model = load_fp32_model(Path(cfg.model))
     task = bench.make_task(family, Path(cfg.dataset_path))
