@@ -385,14 +385,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The ``mlperf-ref`` program: :func:`main`, then the process ends with its code. A signal while the
-    process winds down (engines and threads closing) ends it at once, with a line that says whether the
-    run had finished."""
+    """The ``mlperf-ref`` program: :func:`main`, then the process ends with its code at once. Python's own
+    wind-down (its threads, atexit, module teardown) is skipped: everything the command wrote is closed by
+    then, and a Ctrl-C during that wind-down would kill the process with no line beside a complete
+    results.json. A signal from here on ends the process with a line that says whether the run finished."""
+    from common.interruption import hard_exit
+
     code = main()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, _while_exiting)
-    sys.exit(code)
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():  # leave a cluster we joined as a finished driver
+        ray.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    hard_exit(code)
 
 
 def _while_exiting(signum: int, frame: object) -> None:
