@@ -1,29 +1,74 @@
 """The processes of a local Ray instance this run started, stopped before the run exits on every path.
 
 ``ray.shutdown()`` stops the GCS and the raylet, but the raylet's agents (``ray::DashboardAgent``,
-``ray::RuntimeEnvAgent``) outlive it for half a minute when it ends early (Ctrl-C while Ray starts). The
-driver therefore becomes a child subreaper (Linux), so those agents, orphaned, stay its descendants, and
-:meth:`LocalProcesses.stop` ends every descendant that was not there before Ray started.
+``ray::RuntimeEnvAgent``) outlive it for half a minute when it ends early (Ctrl-C while Ray starts), and
+for good when the driver is killed (SIGKILL): Ray ties the GCS and the raylet to the driver's life, not
+the agents. So before Ray starts, the driver puts a token of its own in its environment, which every Ray
+process it starts inherits: :meth:`LocalProcesses.stop` ends every process carrying it, and a small
+watchdog process, started beside, does the same once the driver is gone however it ended.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
-import time
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
-PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+OWNER_VARIABLE = "MLPERF_REF_RAY_OWNER"  # in the environment of every process of the run's local Ray
 GRACE_S = 3.0  # SIGTERM, then SIGKILL for what still runs after this
 
+# The watchdog: waits for the driver to let go (its stdin, a pipe from the driver, reads EOF: the driver
+# closed it, or ended however it ended), then ends every process carrying the token (SIGTERM, SIGKILL after
+# the grace period) until none has been seen for a moment (a dying raylet may still start an agent), within
+# a bound. Standard library only, no site packages: it starts in milliseconds.
+_WATCHDOG = """
+import os, signal, sys, time
+token, grace, quiet, bound = sys.argv[1].encode(), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+sys.stdin.buffer.read()
+def carrying():
+    found = set()
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) != os.getpid():
+            try:
+                with open(f"/proc/{name}/environ", "rb") as f:
+                    if token in f.read():
+                        found.add(int(name))
+            except OSError:
+                pass
+    return found
+start = time.monotonic()
+seen = start
+while time.monotonic() - seen < quiet and time.monotonic() - start < bound:
+    for pid in carrying():
+        seen = time.monotonic()
+        try:
+            os.kill(pid, signal.SIGTERM if seen - start < grace else signal.SIGKILL)
+        except OSError:
+            pass
+    time.sleep(0.05)
+"""
+QUIET_S = 0.5  # none seen for this long: all are gone
+BOUND_S = 15.0  # the watchdog's longest sweep
 
-def _become_subreaper() -> bool:
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
+
+def carrying(token: str, exclude: int | None = None) -> set[int]:
+    """The living processes whose environment holds ``token`` (this one excluded)."""
+    found, me, needle = set(), os.getpid(), f"{OWNER_VARIABLE}={token}".encode()
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        pid = int(environ.parent.name)
+        if pid in (me, exclude):
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if needle in environ.read_bytes():
+                stat = (environ.parent / "stat").read_text()
+                if stat[stat.rindex(")") + 2] != "Z":  # a zombie has ended already
+                    found.add(pid)
+    return found
 
 
 def descendants(pid: int | None = None) -> set[int]:
@@ -34,7 +79,7 @@ def descendants(pid: int | None = None) -> set[int]:
         with contextlib.suppress(OSError, ValueError, IndexError):
             text = stat.read_text()
             fields = text[text.rindex(")") + 2:].split()
-            if fields[0] != "Z":  # a zombie has ended already
+            if fields[0] != "Z":
                 children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
     found, todo = set(), [root]
     while todo:
@@ -46,35 +91,30 @@ def descendants(pid: int | None = None) -> set[int]:
 
 
 class LocalProcesses:
-    """What was running below this process before a local Ray started; :meth:`stop` ends the rest."""
+    """Marks the processes a local Ray is about to start, and ends them through the watchdog: when
+    :meth:`stop` lets it go, or when this process ends first, however it ends."""
 
     def __init__(self) -> None:
-        self.reaping = _become_subreaper()
-        self.before = descendants()
+        self.token = uuid.uuid4().hex
+        self.watchdog = subprocess.Popen(  # started before the token is set: it does not carry it
+            [sys.executable, "-S", "-c", _WATCHDOG, f"{OWNER_VARIABLE}={self.token}", str(GRACE_S), str(QUIET_S),
+             str(BOUND_S)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        os.environ[OWNER_VARIABLE] = self.token
 
     def started(self) -> set[int]:
-        return descendants() - self.before
+        return carrying(self.token, exclude=self.watchdog.pid)
 
-    def stop(self, grace_s: float = GRACE_S) -> None:
-        """SIGTERM the processes started since, SIGKILL those alive after ``grace_s``; reap those that are
-        our children (orphans reparented to us among them)."""
-        left = self.started()
-        ours = set(left)
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            for pid in left:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, sig)
-            deadline = time.monotonic() + grace_s
-            while left and time.monotonic() < deadline:
-                _reap(ours)
-                time.sleep(0.05)
-                left &= descendants()
-            if not left:
-                break
-        _reap(ours)
-
-
-def _reap(pids: set[int]) -> None:
-    for pid in pids:
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(pid, os.WNOHANG)
+    def stop(self) -> None:
+        """End every process of the local Ray (through the watchdog, which sweeps until none is left)."""
+        if os.environ.get(OWNER_VARIABLE) == self.token:
+            del os.environ[OWNER_VARIABLE]
+        with contextlib.suppress(OSError):
+            self.watchdog.stdin.close()  # EOF: the watchdog sweeps, then ends
+        try:
+            self.watchdog.wait(timeout=BOUND_S + 5)
+        except subprocess.TimeoutExpired:
+            self.watchdog.kill()
+        for pid in self.started():  # the watchdog could not (it should have): end them from here
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)

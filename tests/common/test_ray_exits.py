@@ -1,6 +1,7 @@
 """--ray's exits: joining an address that answers gRPC but is no Ray head ends in one line within seconds
-(ray.init would retry it without end), and Ctrl-C while a local Ray instance starts leaves none of its
-processes running 5 s after the driver exits. Loopback addresses only; every wait is bounded."""
+(ray.init would retry it without end), and Ctrl-C, or a kill of the driver, while a local Ray instance
+starts leaves none of its processes running 5 s after the driver exits. Loopback addresses only; every
+wait is bounded."""
 
 from __future__ import annotations
 
@@ -61,17 +62,25 @@ def _tagged(tag: str) -> list[tuple[int, str]]:
     return found
 
 
-def test_ctrl_c_while_ray_starts_leaves_nothing_running(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code", "line", "after"), [
+    # Ctrl-C as Ray starts (its GCS or raylet up): the driver stops its Ray, then exits
+    (signal.SIGINT, 130, "error: interrupted", ("raylet", "gcs_server")),
+    # the driver killed once Ray's agents run (Ray ends its GCS and raylet with the driver, not the agents):
+    # the driver's watchdog stops them
+    (signal.SIGKILL, -signal.SIGKILL, None, ("ray::DashboardAgent", "ray::RuntimeEnvAgent")),
+])
+def test_a_signal_while_ray_starts_leaves_nothing_running(signum: int, code: int, line: str | None,
+                                                           after: tuple[str, ...], tmp_path: Path) -> None:
     tag = f"mlperf-ref-test-{uuid.uuid4().hex}"
     driver = subprocess.Popen(_command(tmp_path, "--ray"), cwd=REPO, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env={**os.environ, "MLPERF_REF_TEST_TAG": tag})
     try:
         deadline = time.monotonic() + 120
-        while not any("raylet" in cmd or "gcs_server" in cmd for _, cmd in _tagged(tag)):  # Ray is starting
+        while not any(name in cmd for _, cmd in _tagged(tag) for name in after):
             assert driver.poll() is None, driver.communicate()
             assert time.monotonic() < deadline, "Ray never started"
             time.sleep(0.05)
-        driver.send_signal(signal.SIGINT)
+        driver.send_signal(signum)
         sent = time.monotonic()
         _, stderr = driver.communicate(timeout=60)
     finally:
@@ -79,8 +88,9 @@ def test_ctrl_c_while_ray_starts_leaves_nothing_running(tmp_path: Path) -> None:
             driver.kill()
             driver.wait()
     assert time.monotonic() - sent < 30
-    assert driver.returncode == 130, stderr
-    assert stderr.splitlines()[-1] == "error: interrupted" and "Traceback" not in stderr, stderr
+    assert driver.returncode == code, stderr
+    if line is not None:
+        assert stderr.splitlines()[-1] == line and "Traceback" not in stderr, stderr
     time.sleep(5)
     left = _tagged(tag)
     for pid, _ in left:  # never leave them to the next test
