@@ -46,8 +46,7 @@ def _search(session: Session) -> dict[str, Any]:
     def record(found: int) -> dict[str, Any]:
         ordered = [trials[n] for n in sorted(trials)]
         return {"benchmark": base.benchmark, "backend": base.backend, "samples_per_query": found,
-                "bound_ms": ordered[0]["bound_ms"] if ordered else None, "trials": ordered, "quick": base.quick,
-                "stopped": None}
+                "bound_ms": ordered[0]["bound_ms"] if ordered else None, "trials": ordered, "quick": base.quick}
 
     def stopped(why: str) -> None:  # the trials so far, no result
         save_search({**record(0), "stopped": why}, Path(base.output), "multistream_search", lambda o, p: None)

@@ -30,12 +30,15 @@ QUICK = 24  # the synthetic benchmark's quick count
 PAYLOAD = 4  # its payload: one float32
 
 
-def _statvfs_with(monkeypatch: pytest.MonkeyPatch, free: int) -> None:
-    """The real statvfs of the folder, with ``free`` bytes available (in blocks of one byte)."""
+def _statvfs_with(monkeypatch: pytest.MonkeyPatch, free: int, under: Path | None = None) -> None:
+    """The real statvfs of the folder, with ``free`` bytes available (in blocks of one byte); only for the
+    folders below ``under`` where given (the cache folder elsewhere keeps its real room)."""
     real = os.statvfs
 
     def small(path):
         found = real(path)
+        if under is not None and not Path(path).is_relative_to(under):
+            return found
         return os.statvfs_result((1, 1, found.f_blocks, free, free, *found[5:]))
 
     monkeypatch.setattr(os, "statvfs", small)
@@ -62,8 +65,8 @@ def test_too_little_room_for_the_logs_is_refused_before_the_model_loads(syntheti
 def test_an_accuracy_phase_that_would_not_fit_is_refused_before_loadgen(synthetic, tmp_path, monkeypatch, capsys):
     needed = LOG_FLOOR_BYTES + QUICK * (2 * PAYLOAD + ACCURACY_ENTRY_BYTES)  # 16 MiB + 24 x 72 bytes
     assert needed == 16_778_944
-    _statvfs_with(monkeypatch, LOG_FLOOR_BYTES + 1024)  # room for the floor, not for the accuracy log
     out = tmp_path / "out"
+    _statvfs_with(monkeypatch, LOG_FLOOR_BYTES + 1024, under=out)  # room for the floor, not for the accuracy log
     assert _run(out, tmp_path) == 2
     assert capsys.readouterr().err == (
         f"error: --output {out}: 16.0 MiB (16,778,240 bytes) free, less than the 16.0 MiB (16,778,944 bytes) the "

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from common.samples import make_all_samples
+
 pytest.importorskip("ray")
 grpc = pytest.importorskip("grpc")
 
@@ -24,8 +26,11 @@ DRIVER = "import sys; from common.cli import entry; sys.argv[0] = 'mlperf-ref'; 
 
 
 def _command(tmp_path: Path, *ray: str) -> list[str]:
-    return [sys.executable, "-c", DRIVER, "run", "resnet50", "--backend", "null", "--quick", "--dataset-path",
-            str(tmp_path), "--output", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), *ray]
+    """A run that lasts (Server, the v0.5 minimum of 60 s), on sample data, so that only the signal ends it."""
+    data = make_all_samples(tmp_path / "samples", ["resnet50"])["resnet50"]
+    return [sys.executable, "-c", DRIVER, "run", "resnet50", "--backend", "null", "--scenario", "Server",
+            "--target-qps", "50", "--dataset-path", str(data), "--output", str(tmp_path / "out"), "--cache-dir",
+            str(tmp_path / "cache"), *ray]
 
 
 def test_a_grpc_server_that_is_no_ray_head_is_one_line_within_seconds(tmp_path: Path) -> None:
@@ -89,8 +94,8 @@ def test_a_signal_while_ray_starts_leaves_nothing_running(signum: int, code: int
             driver.wait()
     assert time.monotonic() - sent < 30
     assert driver.returncode == code, stderr
-    if line is not None:
-        assert stderr.splitlines()[-1] == line and "Traceback" not in stderr, stderr
+    if line is not None:  # 'error: interrupted' while Ray starts, or its phase's line once the run is on
+        assert stderr.splitlines()[-1].startswith(line) and "Traceback" not in stderr, stderr
     time.sleep(5)
     left = _tagged(tag)
     for pid, _ in left:  # never leave them to the next test
