@@ -118,9 +118,10 @@ def test_missing_dataset_and_bad_options_are_usage_errors(synthetic, tmp_path: P
     from common.errors import UsageError
 
     with pytest.raises(UsageError, match="--dataset-path"):
-        run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=tmp_path / "nope"))
+        run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=tmp_path / "nope", output=tmp_path / "out"))
     with pytest.raises(UsageError, match="--max-batchsize"):
-        run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=tmp_path, max_batchsize=0))
+        run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=tmp_path, max_batchsize=0,
+                                output=tmp_path / "out"))
     with pytest.raises(UsageError, match=r"--count 1000: .* has only 40 samples for the performance phase"):
         run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=tmp_path, count=1000,
                                 output=tmp_path / "out"))
@@ -128,7 +129,7 @@ def test_missing_dataset_and_bad_options_are_usage_errors(synthetic, tmp_path: P
         run_benchmark(RunConfig("resnet50", "null", "Server", dataset_path=tmp_path, batch_timeout_ms=-5,
                                 output=tmp_path / "out"))
     with pytest.raises(UsageError, match="--backend tensorflow"):
-        run_benchmark(RunConfig("resnet50", "tensorflow", "Offline", dataset_path=tmp_path))
+        run_benchmark(RunConfig("resnet50", "tensorflow", "Offline", dataset_path=tmp_path, output=tmp_path / "out"))
 
 
 def test_multistream_search_finds_the_largest_samples_per_query(synthetic, identity, tmp_path: Path,
