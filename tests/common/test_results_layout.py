@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from common.cli import main
 from common.registry import get_benchmark
 from common.samples import export_random_model, make_all_samples
+from tools.cli import main
 
 BEFORE = Path(__file__).parent / "data" / "results_before"
 SCENARIOS = ("Offline", "Server", "SingleStream", "MultiStream")

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import common.runner as runner
 from common.accuracy.log import read_accuracy_log
 from common.backends.base import Backend
 from common.benchmark import ModelIO
@@ -49,7 +48,7 @@ class IdentityBackend(Backend):
 def identity(monkeypatch: pytest.MonkeyPatch):
     def install(**kwargs) -> IdentityBackend:
         backend = IdentityBackend(**kwargs)
-        monkeypatch.setattr(runner, "make_backend", lambda *a, **k: backend)
+        monkeypatch.setattr("common.session.make_backend", lambda *a, **k: backend)
         return backend
 
     return install
@@ -143,7 +142,7 @@ def test_multistream_search_finds_the_largest_samples_per_query(synthetic, ident
             return [feeds["x"]]
 
     backend = PerSample()
-    monkeypatch.setattr(runner, "make_backend", lambda *a, **k: backend)
+    monkeypatch.setattr("common.session.make_backend", lambda *a, **k: backend)
     user = tmp_path / "user.conf"
     user.write_text("*.MultiStream.target_latency = 220\n")
     outcome = multistream_search.find_samples_per_query(RunConfig(
