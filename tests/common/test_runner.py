@@ -134,7 +134,7 @@ def test_multistream_search_finds_the_largest_samples_per_query(synthetic, ident
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A backend taking 40 ms per sample meets a 220 ms bound up to 5 samples per query, not 6 (20 ms either
     side: room for a busy machine's scheduling delays)."""
-    from common import multistream_search
+    from tools.search import multistream as multistream_search
 
     class PerSample(IdentityBackend):
         def predict(self, feeds):

@@ -12,7 +12,7 @@ from typing import Any
 
 from common.output_folder import LOCK_NAME
 from common.results import RunResults
-from common.rules import MLPERF_CONF
+from common.rules import rules_file
 from tools.submission.audits import Audit
 from tools.submission.layout import (
     ACCURACY_FILES,
@@ -118,7 +118,7 @@ def _write_group(tree: Tree, system: str, group: Group) -> None:
     implementation = implementation_name(first.backend, first.precision)
     measurements = tree.measurements(system, model, group.scenario)
     measurements.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(MLPERF_CONF, measurements / "mlperf.conf")
+    shutil.copy2(rules_file(), measurements / "mlperf.conf")
     (measurements / "user.conf").write_text(user_conf(group), encoding="utf-8")
     (measurements / "README.md").write_text(_measurement_readme(group, system, implementation), encoding="utf-8")
     (measurements / f"{system}_{implementation}_{group.scenario}.json").write_text(

@@ -1,6 +1,6 @@
 """Every download/verify script in the benchmark folders has stand-in tests.
 
-A test module claims the scripts it exercises in a ``COVERS`` tuple: the shared ones here in tests/scripts,
+A test module claims the scripts it exercises in a ``COVERS`` tuple: the shared ones here in tests/tools/download,
 a benchmark's own anywhere below tests/ (its own folder's tests, so a new benchmark edits no file here).
 """
 
