@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from common import download as dl
+from tools.download import fetch as dl
 
 REPO = Path(__file__).resolve().parents[3]
 
