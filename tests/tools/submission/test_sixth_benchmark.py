@@ -35,16 +35,15 @@ def toy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     registry.benchmarks.cache_clear()
 
 
-def test_a_registered_toy_runs_through_quickstart_submission_and_check(toy: Path, tmp_path: Path, capsys) -> None:
+def test_a_registered_toy_runs_through_quickstart_submission_and_check(toy: Path, system_desc: Path, tmp_path: Path,
+                                                                      capsys) -> None:
     assert "toy" in registry.benchmark_names()
     out = tmp_path / "quickstart"
     assert main(["quickstart", "--output", str(out), "--only", "toy"]) == 0
     assert "toy" in capsys.readouterr().out
-    desc = tmp_path / "system.json"
-    desc.write_text('{"status": "available", "system_name": "Test box"}')
     tree = tmp_path / "submission"
     assert main(["submission", "--submitter", "Org", "--system", "box", "--output", str(tree),
-                 "--runs", str(out / "toy"), "--system-desc", str(desc)]) == 0
+                 "--runs", str(out / "toy"), "--system-desc", str(system_desc)]) == 0
     results = tree / BASE / "results" / "box" / "toy-v05" / "Offline"  # the name its definition gives
     assert {p.name for p in results.iterdir()} == {"accuracy", "performance"}
     measurements = tree / BASE / "measurements" / "box" / "toy-v05" / "Offline"
