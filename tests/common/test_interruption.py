@@ -16,8 +16,8 @@ import mlperf_loadgen as lg
 import pytest
 from synthetic_cli import cli_script
 
-from common.cli import main
 from common.loadgen_phase import progress_of
+from tools.cli import main
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import common.runner as runner
 from common.accuracy.log import read_accuracy_log
 from common.backends.base import Backend
 from common.benchmark import ModelIO
@@ -49,7 +48,7 @@ class IdentityBackend(Backend):
 def identity(monkeypatch: pytest.MonkeyPatch):
     def install(**kwargs) -> IdentityBackend:
         backend = IdentityBackend(**kwargs)
-        monkeypatch.setattr(runner, "make_backend", lambda *a, **k: backend)
+        monkeypatch.setattr("common.session.make_backend", lambda *a, **k: backend)
         return backend
 
     return install
@@ -136,7 +135,7 @@ def test_multistream_search_finds_the_largest_samples_per_query(synthetic, ident
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A backend taking 40 ms per sample meets a 220 ms bound up to 5 samples per query, not 6 (20 ms either
     side: room for a busy machine's scheduling delays)."""
-    from common import multistream_search
+    from tools.search import multistream as multistream_search
 
     class PerSample(IdentityBackend):
         def predict(self, feeds):
@@ -144,7 +143,7 @@ def test_multistream_search_finds_the_largest_samples_per_query(synthetic, ident
             return [feeds["x"]]
 
     backend = PerSample()
-    monkeypatch.setattr(runner, "make_backend", lambda *a, **k: backend)
+    monkeypatch.setattr("common.session.make_backend", lambda *a, **k: backend)
     user = tmp_path / "user.conf"
     user.write_text("*.MultiStream.target_latency = 220\n")
     outcome = multistream_search.find_samples_per_query(RunConfig(

@@ -1,0 +1,103 @@
+"""--ray's exits: joining an address that answers gRPC but is no Ray head ends in one line within seconds
+(ray.init would retry it without end), and Ctrl-C, or a kill of the driver, while a local Ray instance
+starts leaves none of its processes running 5 s after the driver exits. Loopback addresses only; every
+wait is bounded."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from concurrent import futures
+from pathlib import Path
+
+import pytest
+
+from common.samples import make_all_samples
+
+pytest.importorskip("ray")
+grpc = pytest.importorskip("grpc")
+
+REPO = Path(__file__).resolve().parents[3]
+DRIVER = "import sys; from tools.cli import entry; sys.argv[0] = 'mlperf-ref'; entry()"
+
+
+def _command(tmp_path: Path, *ray: str) -> list[str]:
+    """A run that lasts (Server, the v0.5 minimum of 60 s), on sample data, so that only the signal ends it."""
+    data = make_all_samples(tmp_path / "samples", ["resnet50"])["resnet50"]
+    return [sys.executable, "-c", DRIVER, "run", "resnet50", "--backend", "null", "--scenario", "Server",
+            "--target-qps", "50", "--dataset-path", str(data), "--output", str(tmp_path / "out"), "--cache-dir",
+            str(tmp_path / "cache"), *ray]
+
+
+def test_a_grpc_server_that_is_no_ray_head_is_one_line_within_seconds(tmp_path: Path) -> None:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))  # serves no service at all
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        started = time.monotonic()
+        done = subprocess.run(_command(tmp_path, "--ray", f"127.0.0.1:{port}"), cwd=REPO, capture_output=True,
+                              text=True, timeout=120)
+        took = time.monotonic() - started
+    finally:
+        server.stop(0)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: --ray 127.0.0.1:{port}: a gRPC server listens there but it is not a Ray cluster's head (it answered "
+        "Ray's cluster-id request with UNIMPLEMENTED within 5 s); start one with 'ray start --head' and give its "
+        "HOST:PORT (6379 by default)"]
+    assert took < 30  # ~5 s on an idle machine (imports included); before: no exit after 95 s
+
+
+def _tagged(tag: str) -> list[tuple[int, str]]:
+    """The processes whose environment carries ``tag`` (the driver's, inherited by every Ray process)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if tag.encode() in environ.read_bytes():
+                stat = (environ.parent / "stat").read_text()
+                if stat[stat.rindex(")") + 2] != "Z":
+                    found.append((int(environ.parent.name), (environ.parent / "cmdline").read_bytes()
+                                  .replace(b"\0", b" ").decode(errors="replace")[:80]))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.parametrize(("signum", "code", "line", "after"), [
+    # Ctrl-C as Ray starts (its GCS or raylet up): the driver stops its Ray, then exits
+    (signal.SIGINT, 130, "error: interrupted", ("raylet", "gcs_server")),
+    # the driver killed once Ray's agents run (Ray ends its GCS and raylet with the driver, not the agents):
+    # the driver's watchdog stops them
+    (signal.SIGKILL, -signal.SIGKILL, None, ("ray::DashboardAgent", "ray::RuntimeEnvAgent")),
+])
+def test_a_signal_while_ray_starts_leaves_nothing_running(signum: int, code: int, line: str | None,
+                                                           after: tuple[str, ...], tmp_path: Path) -> None:
+    tag = f"mlperf-ref-test-{uuid.uuid4().hex}"
+    driver = subprocess.Popen(_command(tmp_path, "--ray"), cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env={**os.environ, "MLPERF_REF_TEST_TAG": tag})
+    try:
+        deadline = time.monotonic() + 120
+        while not any(name in cmd for _, cmd in _tagged(tag) for name in after):
+            assert driver.poll() is None, driver.communicate()
+            assert time.monotonic() < deadline, "Ray never started"
+            time.sleep(0.05)
+        driver.send_signal(signum)
+        sent = time.monotonic()
+        _, stderr = driver.communicate(timeout=60)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+    assert time.monotonic() - sent < 30
+    assert driver.returncode == code, stderr
+    if line is not None:  # 'error: interrupted' while Ray starts, or its phase's line once the run is on
+        assert stderr.splitlines()[-1].startswith(line) and "Traceback" not in stderr, stderr
+    time.sleep(5)
+    left = _tagged(tag)
+    for pid, _ in left:  # never leave them to the next test
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
