@@ -202,7 +202,8 @@ def parse_detail(path: Path) -> dict[str, Any]:
     ``early_stopping_*`` entry, ``loadgen_version`` and ``qsl_reported_*_count``, plus ``"errors"`` and
     ``"warnings"``: the values of the entries LoadGen flagged as errors or warnings, in order;
     ``"format"``: :data:`MLLOG_FORMAT` or :data:`V05_FORMAT`; ``"finished"``: whether the log reaches
-    the counters LoadGen writes once the test is over (a log cut short has not); ``"test_span_s"``: the
+    the counters LoadGen writes once the test is over (a log cut short has not); ``"loaded_qsl_sets"``:
+    the sample sets LoadGen loaded, in order (each a list of qsl indices); ``"test_span_s"``: the
     seconds from LoadGen's POWER_BEGIN to its POWER_END stamp (None if not logged). 2019's logs name the
     settings as today's do (``effective_scenario`` "SingleStream", ``effective_test_mode``
     "PerformanceOnly", ``effective_min_duration_ms``, ...). A line cut short is skipped. A file with no
@@ -235,7 +236,8 @@ _DETAIL_KEYS = ("loadgen_version", "qsl_reported_total_count", "qsl_reported_per
 
 
 def _parse_mllog(text: str) -> dict[str, Any]:
-    detail: dict[str, Any] = {"errors": [], "warnings": [], "format": MLLOG_FORMAT, "finished": False}
+    detail: dict[str, Any] = {"errors": [], "warnings": [], "format": MLLOG_FORMAT, "finished": False,
+                              "loaded_qsl_sets": []}
     for line in text.splitlines():
         if not line.startswith(_MLLOG_PREFIX):
             continue
@@ -251,6 +253,8 @@ def _parse_mllog(text: str) -> dict[str, Any]:
             detail["finished"] = True
         if key in ("power_begin", "power_end"):
             detail[key] = value
+        if key == "loaded_qsl_set" and isinstance(value, list):
+            detail["loaded_qsl_sets"].append(value)
         if metadata.get("is_error"):
             detail["errors"].append(value)
         elif metadata.get("is_warning"):
@@ -286,7 +290,8 @@ def _v05_value(name: str, text: str) -> Any:
 
 def _parse_v05(text: str) -> dict[str, Any] | None:
     """2019's text detail log as :func:`parse_detail` returns it; None when no line has its form."""
-    detail: dict[str, Any] = {"errors": [], "warnings": [], "format": V05_FORMAT, "finished": False}
+    detail: dict[str, Any] = {"errors": [], "warnings": [], "format": V05_FORMAT, "finished": False,
+                              "loaded_qsl_sets": []}
     block: str | None = None
     seen = False
     for line in text.splitlines():
@@ -309,6 +314,10 @@ def _parse_v05(text: str) -> dict[str, Any] | None:
             detail["warnings"].append(message)  # LoadGen 6 flags this one as a warning: read alike
         elif message == "Log Contention Counters:":
             detail["finished"] = True
+        elif message.startswith("Loading QSL :"):  # Loading QSL : "set" : "[27228,48787,...]"
+            loaded = re.search(r'"\[([\d,\s]*)\]"', message)
+            if loaded:
+                detail["loaded_qsl_sets"].append([int(i) for i in loaded.group(1).split(",") if i.strip()])
         elif block is not None and ":" in message:
             key, value = (part.strip() for part in message.split(":", 1))
             name = _V05_NAMES.get(key, key)

@@ -49,7 +49,7 @@ def read_phase(folder: Path) -> PhaseLogs:
         try:
             logs.detail = parse_detail(logs.folder / DETAIL)
         except UsageError as exc:
-            logs.problems.append(f"{DETAIL}: {str(exc).split(': ', 1)[-1]}")
+            logs.problems.append(str(exc).replace(str(logs.folder / DETAIL), DETAIL))
     if logs.detail is not None and not logs.detail["finished"]:
         logs.problems.append(f"{DETAIL} ends before LoadGen finished the test (no log contention counters after "
                              f"the settings): the log is cut short or the run died; nothing in it is a result")
@@ -118,6 +118,7 @@ class AccuracyLog:
 
     payloads: dict[int, bytes]
     records: int
+    issued: list[int]  # the records' qsl_idx in issue (seq_id) order
 
 
 def read_accuracy_records(path: Path) -> AccuracyLog:
@@ -131,12 +132,15 @@ def read_accuracy_records(path: Path) -> AccuracyLog:
     if not isinstance(records, list):
         raise UsageError(f"{ACCURACY_LOG} is not a JSON list of LoadGen records")
     payloads: dict[int, bytes] = {}
+    issued: list[tuple[int, int]] = []
     for number, record in enumerate(records):
         try:
             payloads.setdefault(int(record["qsl_idx"]), bytes.fromhex(record["data"]))
+            issued.append((int(record["seq_id"]), int(record["qsl_idx"])))
         except (TypeError, KeyError, ValueError):
-            raise UsageError(f"{ACCURACY_LOG}: record {number} is no LoadGen record (qsl_idx and hex data)") from None
-    return AccuracyLog(payloads, len(records))
+            raise UsageError(f"{ACCURACY_LOG}: record {number} is no LoadGen record (seq_id, qsl_idx and hex "
+                             f"data)") from None
+    return AccuracyLog(payloads, len(records), [index for _, index in sorted(issued)])
 
 
 def accuracy_log_problems(log: AccuracyLog, detail: Mapping[str, Any] | None) -> list[str]:
@@ -157,7 +161,27 @@ def accuracy_log_problems(log: AccuracyLog, detail: Mapping[str, Any] | None) ->
         first = next(i for i in range(total) if i not in indices)
         problems.append(f"{ACCURACY_LOG} covers {total - missing} of the {total} samples that {DETAIL} states "
                         f"(qsl_idx {first} first missing): the log is cut short or another run's")
-    return problems
+    return problems or _issue_order_problems(log, detail or {})
+
+
+def _issue_order_problems(log: AccuracyLog, detail: Mapping[str, Any]) -> list[str]:
+    """In the accuracy phase LoadGen loads the QSL set by set and issues every sample of a set before the
+    next: the records in seq_id order go through the sets the detail log says were loaded, set by set
+    (Offline: in the loaded order itself, one query per set). Seen on every published v0.5 accuracy log
+    and on today's LoadGen; another run's log (another scenario, seed or set size) does not."""
+    sets = detail.get("loaded_qsl_sets") or []
+    if not sets or sum(map(len, sets)) != len(log.issued):
+        return []
+    exact = detail.get("effective_scenario") == "Offline"
+    start = 0
+    for number, loaded in enumerate(sets, start=1):
+        chunk = log.issued[start:start + len(loaded)]
+        if (chunk != list(loaded)) if exact else (sorted(chunk) != sorted(loaded)):
+            how = "in the loaded order" if exact else "set by set"
+            return [f"{ACCURACY_LOG} does not issue the samples {how} as {DETAIL} loaded them (set {number} of "
+                    f"{len(sets)}, from seq_id {start}): it is another run's log"]
+        start += len(loaded)
+    return []
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -76,3 +79,46 @@ def system_desc(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("desc") / "system.json"
     path.write_text(json.dumps({"status": "available", "system_name": "Test box"}))
     return path
+
+
+def _metric(folder: Path) -> str:
+    """The metric figure of a summary, as LoadGen printed it (what the v0.5 verify scripts quote)."""
+    text = (folder / "mlperf_log_summary.txt").read_text()
+    return re.search(r"^(?:90\.0th percentile latency \(ns\)|Samples per second)\s*:\s*(\S+)", text, re.M).group(1)
+
+
+def _records(path: Path) -> int:
+    return len(json.loads(path.read_text()))
+
+
+def _audit_folder(root: Path, test: str, run: Path, verdict: str = "TEST PASS") -> Path:
+    """An audit folder as the official v0.5 steps leave it (the audit run's logs in performance/run_1, the
+    official verify outputs with ``verdict``) plus our audit.json, the audit run being the performance phase
+    of ``run`` (also the reference: the scores agree)."""
+    folder = root / "audits" / test
+    logs = folder / "performance" / "run_1"
+    logs.mkdir(parents=True)
+    for name in ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json"):
+        shutil.copy(run / "performance" / name, logs / name)
+    score = _metric(run / "performance")
+    if test == "TEST01":
+        (folder / "verify_accuracy.txt").write_text(
+            "Verifying accuracy. This might take a while...\nReading accuracy mode results...\nReading performance "
+            f"mode results...\nnum_acc_log_entries = {_records(run / 'accuracy' / 'mlperf_log_accuracy.json')}\n"
+            f"num_perf_log_entries = {_records(logs / 'mlperf_log_accuracy.json')}\nnum_perf_log_data_mismatch = 0\n"
+            "TEST PASS\n")
+    if test in ("TEST01", "TEST05"):
+        (folder / "verify_performance.txt").write_text(
+            f"Verifying performance.\nreference score = {score}\ntest score = {score}\n{verdict}\n")
+    if test == "TEST04-A":
+        (folder / "verify_test4_performance.txt").write_text(
+            f"Verifying performance.\nTEST04-A score = {score}\nTEST04-B score = {score}\n{verdict}\n")
+    (folder / "audit.json").write_text(json.dumps({"test": test, "benchmark": "resnet50", "scenario": "SingleStream",
+                                                   "passed": verdict == "TEST PASS"}))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def make_audit() -> Callable[..., Path]:
+    """``make_audit(root, test, run, verdict="TEST PASS")``: an audit folder in the official v0.5 form."""
+    return _audit_folder

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -199,48 +200,11 @@ def test_missing_system_field_is_named(tree: Path, tmp_path: Path) -> None:
                                               f"{BASE}/systems/{SYSTEM}.json: field status missing"]
 
 
-def _metric(folder: Path) -> str:
-    """The metric figure of a summary, as LoadGen printed it (what the v0.5 verify scripts quote)."""
-    text = (folder / "mlperf_log_summary.txt").read_text()
-    return re.search(r"^(?:90\.0th percentile latency \(ns\)|Samples per second)\s*:\s*(\S+)", text, re.M).group(1)
-
-
-def _records(path: Path) -> int:
-    return len(json.loads(path.read_text()))
-
-
-def audit_folder(root: Path, test: str, run: Path, verdict: str = "TEST PASS") -> Path:
-    """An audit folder as the official v0.5 steps leave it (the audit run's logs in performance/run_1, the
-    official verify outputs with ``verdict``) plus our audit.json, the audit run being the performance phase
-    of ``run`` (also the reference: the scores agree)."""
-    folder = root / "audits" / test
-    logs = folder / "performance" / "run_1"
-    logs.mkdir(parents=True)
-    for name in ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json"):
-        shutil.copy(run / "performance" / name, logs / name)
-    score = _metric(run / "performance")
-    if test == "TEST01":
-        (folder / "verify_accuracy.txt").write_text(
-            "Verifying accuracy. This might take a while...\nReading accuracy mode results...\nReading performance "
-            f"mode results...\nnum_acc_log_entries = {_records(run / 'accuracy' / 'mlperf_log_accuracy.json')}\n"
-            f"num_perf_log_entries = {_records(logs / 'mlperf_log_accuracy.json')}\nnum_perf_log_data_mismatch = 0\n"
-            "TEST PASS\n")
-    if test in ("TEST01", "TEST05"):
-        (folder / "verify_performance.txt").write_text(
-            f"Verifying performance.\nreference score = {score}\ntest score = {score}\n{verdict}\n")
-    if test == "TEST04-A":
-        (folder / "verify_test4_performance.txt").write_text(
-            f"Verifying performance.\nTEST04-A score = {score}\nTEST04-B score = {score}\n{verdict}\n")
-    (folder / "audit.json").write_text(json.dumps({"test": test, "benchmark": "resnet50", "scenario": "SingleStream",
-                                                   "passed": verdict == "TEST PASS"}))
-    return folder
-
-
 def test_audits_collected_then_missing_or_failed_are_named(tree: Path, null_run: Path, system_desc: Path,
-                                                           tmp_path: Path) -> None:
+                                                           make_audit: Callable[..., Path], tmp_path: Path) -> None:
     out = tmp_path / "tree"
-    audits = [audit_folder(tmp_path, test, null_run, "TEST FAIL: Test score invalid" if test == "TEST01" else
-                           "TEST PASS") for test in AUDIT_TESTS[:-1]]
+    audits = [make_audit(tmp_path, test, null_run, "TEST FAIL: Test score invalid" if test == "TEST01" else
+                         "TEST PASS") for test in AUDIT_TESTS[:-1]]
     assert submit(out, "--runs", str(null_run), "--system-desc", str(system_desc), "--audits",
                   *map(str, audits)) == 0
     where = f"{BASE}/audit/{SYSTEM}/resnet/SingleStream"
