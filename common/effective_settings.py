@@ -142,8 +142,9 @@ def settings_problems(effective: dict[str, Any], benchmark: str, scenario: str, 
         problems.append(f"LoadGen ran the {phase} phase in {effective['test_mode']} mode "
                         f"(an audit.config's 'mode' in the working directory?), it needs {_MODES[phase]}")
     if effective["audit_config"]:
-        problems.append("audit.config in force: LoadGen read an audit.config from the working directory "
-                        "(an audit run, not a submission run)")
+        problems.append("audit.config in force: LoadGen read an audit.config from the working directory; a "
+                        "submission run is made without one (it may override any setting, and the log does not "
+                        "say which)")
     if phase == "performance":
         problems += _performance_problems(effective, benchmark, scenario)
     problems += [f"LoadGen logged error: {e}" for e in effective["errors"]]

@@ -127,7 +127,7 @@ def read_accuracy_records(path: Path) -> AccuracyLog:
     try:
         records = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{ACCURACY_LOG} is not valid JSON ({exc.msg} at character {exc.pos} of {len(text)}): "
+        raise UsageError(f"{ACCURACY_LOG} is not valid JSON ({exc.msg}; character {exc.pos} of {len(text)}): "
                          f"the log is cut short or damaged") from None
     if not isinstance(records, list):
         raise UsageError(f"{ACCURACY_LOG} is not a JSON list of LoadGen records")

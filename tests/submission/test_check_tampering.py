@@ -104,7 +104,7 @@ CASES: dict[str, tuple[Callable[[Path], None], list[tuple[str, str]]]] = {
                                   r"mlperf_log_detail\.txt loaded them \(set 1 of 1, from seq_id 0\): it is "
                                   r"another run's log$")]),
     "accuracy log cut in half": (accuracy_log_cut_in_half, [
-        (f"{MOBILENET}/accuracy", r"^mlperf_log_accuracy\.json is not valid JSON \(.* at character \d+ of \d+\): "
+        (f"{MOBILENET}/accuracy", r"^mlperf_log_accuracy\.json is not valid JSON \(.*; character \d+ of \d+\): "
                                   r"the log is cut short or damaged$")]),
     "accuracy log holding half its records": (accuracy_log_half_its_records, [
         (f"{MOBILENET}/accuracy", r"^mlperf_log_accuracy\.json covers 10 of the 20 samples that "
