@@ -179,8 +179,9 @@ class _Checker:
         elif log is not None:
             try:
                 scored = evidence.rescore(benchmark, log, self.datasets[benchmark])
-            except UsageError as exc:
-                self.add(folder, f"accuracy log not re-scored: {exc}")
+            except UsageError as exc:  # the scorer cannot read these payloads: no verdict either way
+                self.report.notes.append(f"{_relative(folder, self.root)}: accuracy log not re-scored: "
+                                         f"{str(exc).removeprefix(f'--log {evidence.ACCURACY_LOG}: ')}")
             else:
                 if stated is not None and evidence.figure_disagrees(stated, scored):
                     self.add(folder, f"accuracy.txt states {stated[0]:g}, its own {evidence.ACCURACY_LOG} gives "
