@@ -6,7 +6,8 @@ that the submitter keeps beside the run's logs at ``audit/<system>/<model>/<scen
 
     verify_accuracy.txt            TEST01: "Verifying accuracy. ...", num_* counts, "TEST PASS"
     verify_performance.txt         TEST01, TEST03, TEST05: "reference score = X", "test score = Y", "TEST PASS"
-    verify_test4_performance.txt   TEST04 (in TEST04-A): "TEST04-A score = X", "TEST04-B score = Y", "TEST PASS"
+    verify_test4_performance.txt   TEST04 (in TEST04-A; this project's audit puts it in TEST04-B): "TEST04-A
+                                   score = X", "TEST04-B score = Y", "TEST PASS"
 
 Published trees also name them ``accuracy-verify-result.txt``/``performance-verify-result.txt`` and keep
 TEST04's under ``verify_performance.txt``, so an output is recognised by its first line, not its name. The
@@ -30,9 +31,9 @@ from common.loadgen_log import LoadGenSummary, parse_summary
 from common.submission.audits import AUDIT_FILE, audit_passed, failure_reasons, read_audit_json
 
 SUMMARY, DETAIL, ACCURACY_LOG = "mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json"
-# which verify outputs each test must have (TEST04-B's verdict is TEST04-A's output)
+# which verify outputs each test must have (TEST04-A and TEST04-B share one, in either folder)
 NEEDED = {"TEST01": ("accuracy", "performance"), "TEST03": ("performance",), "TEST04-A": ("test4",),
-          "TEST04-B": (), "TEST05": ("performance",)}
+          "TEST04-B": ("test4",), "TEST05": ("performance",)}
 OFFICIAL_NAMES = {"accuracy": "verify_accuracy.txt", "performance": "verify_performance.txt",
                   "test4": "verify_test4_performance.txt"}
 _COUNT = re.compile(r"^(num_acc_log_entries|num_perf_log_entries) = (\d+)\s*$")
@@ -129,9 +130,10 @@ def audit_problems(folder: Path, test: str, scenario: str, reference_runs: list[
     folder = Path(folder)
     problems: list[str] = []
     outputs = verify_outputs(folder)
-    source = folder.parent / "TEST04-A" if test == "TEST04-B" else folder
-    if test == "TEST04-B":
-        outputs = {**verify_outputs(source), **outputs}
+    source = folder.parent / "TEST04-A" if test.startswith("TEST04") else folder
+    if test.startswith("TEST04"):  # the pair's output: published trees keep it in TEST04-A, ours in TEST04-B
+        pair = verify_outputs(folder.parent / ("TEST04-B" if test == "TEST04-A" else "TEST04-A"))
+        outputs = {**pair, **outputs}
     run = run_folder(folder)
     if run is None or not (run / DETAIL).is_file():
         problems.append(f"audit {test}: the audit run's LoadGen logs are missing ({SUMMARY} and {DETAIL} in "
@@ -139,10 +141,10 @@ def audit_problems(folder: Path, test: str, scenario: str, reference_runs: list[
     if test == "TEST01" and run is not None and not any(
             (where / ACCURACY_LOG).is_file() for where in (run, folder / "accuracy")):
         problems.append(f"audit {test}: the audit run's {ACCURACY_LOG} is missing (the payloads TEST01 compares)")
-    for kind in NEEDED.get(test, ()) if test != "TEST04-B" else ("test4",):
+    for kind in NEEDED.get(test, ()):
         output = outputs.get(kind)
         if output is None:
-            where = "TEST04-A's folder" if test == "TEST04-B" else "the folder"
+            where = "TEST04-A's or TEST04-B's folder" if test.startswith("TEST04") else "the folder"
             problems.append(f"audit {test}: no {OFFICIAL_NAMES[kind]} in {where} (the official verify output)")
             continue
         if output.passed is None:

@@ -116,3 +116,15 @@ def test_audit_json_passed_is_not_taken_over_the_evidence(copy: Path) -> None:
         "audit TEST05 FAILED: verify_performance.txt says TEST FAIL: Test score invalid",
         "audit TEST05: audit.json says passed, verify_performance.txt says TEST FAIL: Test score invalid: the "
         "verify output is what counts"]
+
+
+def test_test04_output_is_read_from_either_folder(copy: Path) -> None:
+    """Published trees keep verify_test4_performance.txt in TEST04-A; this project's audit writes it in
+    TEST04-B (the test that compares): both pass, and without it both say so."""
+    audit = copy / "audit"
+    (audit / "TEST04-A" / "verify_test4_performance.txt").rename(audit / "TEST04-B" / "verify_test4_performance.txt")
+    assert _problems(copy, "TEST04-A") == [] and _problems(copy, "TEST04-B") == []
+    (audit / "TEST04-B" / "verify_test4_performance.txt").unlink()
+    for test in ("TEST04-A", "TEST04-B"):
+        assert _problems(copy, test) == [f"audit {test}: no verify_test4_performance.txt in TEST04-A's or TEST04-B's "
+                                         f"folder (the official verify output)"]
