@@ -113,8 +113,10 @@ def _audit_folder(root: Path, test: str, run: Path, verdict: str = "TEST PASS") 
     if test == "TEST04-A":
         (folder / "verify_test4_performance.txt").write_text(
             f"Verifying performance.\nTEST04-A score = {score}\nTEST04-B score = {score}\n{verdict}\n")
-    (folder / "audit.json").write_text(json.dumps({"test": test, "benchmark": "resnet50", "scenario": "SingleStream",
-                                                   "passed": verdict == "TEST PASS"}))
+    results = json.loads((run / "results.json").read_text())  # the implementation the audit ran: the run's
+    identity = {key: results.get(key) for key in ("benchmark", "scenario", "backend", "precision", "model_sha256",
+                                                  "quick", "count")}
+    (folder / "audit.json").write_text(json.dumps({"test": test, **identity, "passed": verdict == "TEST PASS"}))
     return folder
 
 
