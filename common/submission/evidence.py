@@ -59,6 +59,10 @@ def read_phase(folder: Path) -> PhaseLogs:
                                  f"in every phase; put the run's own summary back")
         else:
             logs.summary = parse_summary(logs.folder / SUMMARY)
+            if logs.summary.error_count is None:  # LoadGen ends every summary with its error count
+                logs.problems.append(f"{SUMMARY} is not a LoadGen summary (no 'errors encountered' line): damaged "
+                                     f"or another file; put the run's own summary back")
+                logs.summary = None
     if logs.detail is not None and logs.summary is not None:
         logs.problems += [f"{SUMMARY} disagrees with {DETAIL}: {text}"
                           for text in summary_disagreements(logs.summary, logs.detail)]
@@ -98,6 +102,11 @@ def summary_disagreements(summary: LoadGenSummary, detail: Mapping[str, Any]) ->
         if said is not None and logged is not None and said != bool(logged):
             found.append(f"{flag.replace('_', ' ')}: {'Yes' if said else 'No'} in the summary, "
                          f"{key} {logged} in the detail log")
+    span, minimum = detail.get("test_span_s"), detail.get("effective_min_duration_ms")
+    if ("result_min_duration_met" not in detail and summary.min_duration_satisfied and span is not None
+            and minimum and span * 1000 < minimum):  # 2019's logs state no result, but they stamp the span
+        found.append(f"min duration satisfied: Yes in the summary, the detail log's POWER_BEGIN to POWER_END "
+                     f"span is {span:g} s, under the {minimum / 1000:g} s minimum")
     for printed, value in summary.test_parameters.items():
         key = f"effective_{_PARAMETERS.get(printed, printed)}"
         if key in detail and detail[key] is not None and not _same(value, detail[key]):

@@ -127,3 +127,15 @@ def test_v05_detail_cut_after_its_settings_is_unfinished(folder: str, tmp_path: 
     assert read_phase(tmp_path / folder).problems == [
         "mlperf_log_detail.txt ends before LoadGen finished the test (no log contention counters after the "
         "settings): the log is cut short or the run died; nothing in it is a result"]
+
+
+def test_v05_summary_duration_against_the_logged_span(tmp_path: Path) -> None:
+    """2019's detail log states no result, but it stamps the test's span (Qualcomm's: 60.013 s); a summary
+    saying the minimum duration was met over a 30 s span disagrees with it."""
+    assert parse_detail(DATA / "singlestream" / "mlperf_log_detail.txt")["test_span_s"] == pytest.approx(60.013)
+    shutil.copytree(DATA / "singlestream", tmp_path / "run")
+    path = tmp_path / "run" / "mlperf_log_detail.txt"
+    path.write_bytes(path.read_bytes().replace(b"08-06-2019 10:39:07.604", b"08-06-2019 10:38:37.604"))
+    assert read_phase(tmp_path / "run").problems == [
+        "mlperf_log_summary.txt disagrees with mlperf_log_detail.txt: min duration satisfied: Yes in the summary, "
+        "the detail log's POWER_BEGIN to POWER_END span is 30.013 s, under the 60 s minimum"]

@@ -71,6 +71,10 @@ def accuracy_summary_emptied(tree: Path) -> None:
     (tree / RESNET / "accuracy" / SUMMARY).write_text("")
 
 
+def accuracy_summary_garbage(tree: Path) -> None:
+    (tree / RESNET / "accuracy" / SUMMARY).write_bytes(bytes(range(256)) * 8)
+
+
 def detail_binary_garbage(tree: Path) -> None:
     (tree / RESNET / "performance" / "run_1" / DETAIL).write_bytes(bytes(range(256)) * 64)
 
@@ -116,6 +120,9 @@ CASES: dict[str, tuple[Callable[[Path], None], list[tuple[str, str]]]] = {
         (f"{RESNET}/performance/run_1", r"^mlperf_log_detail\.txt ends before LoadGen finished the test")]),
     "accuracy-phase summary emptied": (accuracy_summary_emptied, [
         (f"{RESNET}/accuracy", r"^mlperf_log_summary\.txt is empty: LoadGen writes its counts")]),
+    "accuracy-phase summary replaced by binary garbage": (accuracy_summary_garbage, [
+        (f"{RESNET}/accuracy", r"^mlperf_log_summary\.txt is not a LoadGen summary \(no 'errors encountered' "
+                               r"line\): damaged or another file")]),
     "detail log replaced by binary garbage": (detail_binary_garbage, [
         (f"{RESNET}/performance/run_1", r"^mlperf_log_detail\.txt is not a LoadGen detail log: it holds no "
                                         r":::MLLOG line nor any 2019 LoadGen line \(empty, binary or another "
