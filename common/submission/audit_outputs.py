@@ -26,9 +26,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.effective_settings import SEED_KEYS
 from common.errors import UsageError
 from common.loadgen_log import LoadGenSummary, parse_summary
+from common.rules import v05_rule
 from common.submission.audits import AUDIT_FILE, audit_passed, failure_reasons, read_audit_json
+from common.submission.evidence import read_phase
 
 SUMMARY, DETAIL, ACCURACY_LOG = "mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json"
 # which verify outputs each test must have (TEST04-A and TEST04-B share one, in either folder)
@@ -138,6 +141,8 @@ def audit_problems(folder: Path, test: str, scenario: str, reference_runs: list[
     if run is None or not (run / DETAIL).is_file():
         problems.append(f"audit {test}: the audit run's LoadGen logs are missing ({SUMMARY} and {DETAIL} in "
                         f"performance/run_1/): a verdict without the run it judges")
+    if run is not None and (run / DETAIL).is_file():
+        problems += _run_problems(run, test)
     if test == "TEST01" and run is not None and not any(
             (where / ACCURACY_LOG).is_file() for where in (run, folder / "accuracy")):
         problems.append(f"audit {test}: the audit run's {ACCURACY_LOG} is missing (the payloads TEST01 compares)")
@@ -154,6 +159,30 @@ def audit_problems(folder: Path, test: str, scenario: str, reference_runs: list[
             problems.append(f"audit {test} FAILED: {output.path.name} says {output.verdict_line}")
         problems += _score_problems(output, test, scenario, run, source, reference_runs)
     problems += _audit_json_problems(folder, test, [o for o in outputs.values() if o.passed is False])
+    return problems
+
+
+# what each test's audit.config sets, as the audit run's detail log must show it in force
+_SIGNATURES = {
+    "TEST01": ("accuracy logging on (accuracy_log_probability above 0)",
+               lambda d: (d.get("effective_accuracy_log_probability") or 0) > 0
+               or (d.get("effective_accuracy_log_sampling_target") or 0) > 0),
+    "TEST04-A": ("performance_issue_unique on", lambda d: d.get("effective_performance_issue_unique") is True),
+    "TEST04-B": ("performance_issue_same on", lambda d: d.get("effective_performance_issue_same") is True),
+    "TEST05": ("seeds other than v0.5's",
+               lambda d: any(d.get(f"effective_{key}") != v05_rule("resnet50", "Offline", key) for key in SEED_KEYS)),
+}
+
+
+def _run_problems(run: Path, test: str) -> list[str]:
+    """The audit run's own logs: readable, finished, agreeing with their summary, and run with the settings
+    the test's audit.config sets (else it is no run of that test)."""
+    logs = read_phase(run)
+    problems = [f"audit {test}: {text}" for text in logs.problems]
+    signature = _SIGNATURES.get(test)
+    if logs.detail is not None and signature and not signature[1](logs.detail):
+        problems.append(f"audit {test}: its run's {DETAIL} does not show {signature[0]}, which {test}'s audit.config "
+                        f"sets: it is no {test} run")
     return problems
 
 

@@ -92,6 +92,12 @@ def audit_logs_deleted(tree: Path) -> None:
     shutil.rmtree(tree / AUDIT / "TEST05" / "performance")
 
 
+def audit_run_without_its_settings(tree: Path) -> None:
+    """TEST05's logs swapped for the result's own performance run (the v0.5 seeds, not TEST05's)."""
+    for name in (DETAIL, SUMMARY):
+        shutil.copy(tree / RESNET / "performance" / "run_1" / name, tree / AUDIT / "TEST05" / "performance" / "run_1")
+
+
 def audit_verify_of_other_logs(tree: Path) -> None:
     """TEST04-A's verify output states scores its runs' summaries do not give."""
     path = tree / AUDIT / "TEST04-A" / "verify_test4_performance.txt"
@@ -133,6 +139,9 @@ CASES: dict[str, tuple[Callable[[Path], None], list[tuple[str, str]]]] = {
                             r"score 40% above the reference$")]),
     "audit folder with its logs deleted": (audit_logs_deleted, [
         (f"{AUDIT}/TEST05", r"^audit TEST05: the audit run's LoadGen logs are missing")]),
+    "audit run without its test's settings": (audit_run_without_its_settings, [
+        (f"{AUDIT}/TEST05", r"^audit TEST05: its run's mlperf_log_detail\.txt does not show seeds other than "
+                            r"v0\.5's, which TEST05's audit\.config sets: it is no TEST05 run$")]),
     "verify output of other logs": (audit_verify_of_other_logs, [
         (f"{AUDIT}/TEST04-A", r"^audit TEST04-A: verify_test4_performance\.txt states TEST04-B score 1, the "
                               r"TEST04-B run's mlperf_log_summary\.txt gives "),
