@@ -14,7 +14,7 @@ import pytest
 from common.effective_settings import read_effective, settings_problems
 from common.errors import UsageError
 from common.loadgen_log import V05_FORMAT, invalid_reasons, parse_detail, parse_summary
-from common.submission.evidence import read_phase, summary_disagreements
+from tools.submission.evidence import read_phase, summary_disagreements
 
 DATA = Path(__file__).parent / "data" / "loadgen_v05"
 SEEDS = {"qsl_rng_seed": 3133965575612453542, "sample_index_rng_seed": 665484352860916858,
