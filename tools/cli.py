@@ -189,6 +189,9 @@ def _add_submission_parsers(sub: argparse._SubParsersAction) -> None:
 
     check = sub.add_parser("check", help="check a submission tree: the v0.5 checker's rules and stricter ones")
     check.add_argument("folder", type=Path, metavar="DIR", help="the tree's root (submission --output)")
+    check.add_argument("--dataset-path", action="append", metavar="BENCH=DIR",
+                       help="re-score BENCH's accuracy logs on this dataset (repeat per benchmark); without it "
+                            "accuracy.txt's figure is taken as stated, and a note says so")
 
 
 def _run_config(args: argparse.Namespace, argv: Sequence[str]):
