@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import torch
-
 import onnx
+import torch
 
 from vision.detection.export import export_by_suffix, export_onnx_file
 from vision.detection.onnx_branch import branch_on
