@@ -17,13 +17,10 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/alternate.py` from anywhere
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from bench.split import LIMIT_SIZE, RAW_HEADS, _matmul_model  # noqa: E402
+from bench.split import LIMIT_SIZE, RAW_HEADS, matmul_model
 
 Run = Callable[[dict[str, np.ndarray]], object]
 
@@ -36,7 +33,7 @@ def engine(spec: str, threads: int) -> tuple[str, str, list[int | str], Run]:
 
         options = ort.SessionOptions()
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-        source = _matmul_model(path == "int8").SerializeToString() if kind == "limit" else path
+        source = matmul_model(path == "int8").SerializeToString() if kind == "limit" else path
         session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
         value = session.get_inputs()[0]
         outputs = [o.name for o in session.get_outputs() if o.name not in RAW_HEADS]

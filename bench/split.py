@@ -35,15 +35,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/split.py` from anywhere
+import numpy as np
+import onnx
 
-import numpy as np  # noqa: E402
-import onnx  # noqa: E402
-
-from bench.table import machine  # noqa: E402
-from bench.workspace import Workspace, write_user_conf  # noqa: E402
-from common.atomic import atomic_write_text  # noqa: E402
-from common.environment import library_versions  # noqa: E402
+from bench.table import machine
+from bench.workspace import Workspace, write_user_conf
+from common.atomic import atomic_write_text
+from common.environment import library_versions
 
 MODELS = ("resnet50", "mobilenet", "ssd-mobilenet")
 LIMIT_SIZE = 2048  # M = N = K of the limit's matrix product (8.6 GMAC a product)
@@ -87,7 +85,7 @@ def _best_rate(run, macs: float, seconds: float) -> float:
     return macs / best / 1e9
 
 
-def _matmul_model(int8: bool) -> onnx.ModelProto:
+def matmul_model(int8: bool) -> onnx.ModelProto:
     from onnx import TensorProto, helper, numpy_helper
 
     n = LIMIT_SIZE
@@ -116,7 +114,7 @@ def machine_limits(threads: int, seconds: float = 3.0) -> dict[str, float]:
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     for key, int8 in (("ort_int8", True), ("ort_fp32", False)):
-        session = ort.InferenceSession(_matmul_model(int8).SerializeToString(), options,
+        session = ort.InferenceSession(matmul_model(int8).SerializeToString(), options,
                                        providers=["CPUExecutionProvider"])
         x = rng.integers(0, 256, (n, n), dtype=np.uint8) if int8 else rng.standard_normal((n, n)).astype(np.float32)
         limits[key] = _best_rate(lambda s=session, x=x: s.run(None, {"x": x}), macs, seconds)
