@@ -49,4 +49,4 @@ def score_top1(results: Mapping[int, bytes], labels: Sequence[int] | np.ndarray,
     if outside:
         lines.append(f"{outside} of {total} samples read as no label -1..1000 in {reading.dtype} (counted as wrong)")
     return AccuracyReport(value=value, count=total, lines=lines, accuracy_txt=line + "\n",
-                          extra={"good": good, "total": total, "empty": empty, "dtype": reading.dtype})
+                          extra={"good": good, "total": total, "empty": empty})  # the dtype: in lines

@@ -27,7 +27,7 @@ def test_hand_computed_score_and_v05_line() -> None:
     assert report.lines == ["accuracy=60.000%, good=3, total=5",
                             "labels read as float32, decided from the payloads (4 bytes per sample; labels -1..1000 "
                             "in int32 20.0% of samples); --dtype overrides"]  # only 0.0 reads as int32 0
-    assert report.extra == {"good": 3, "total": 5, "empty": 0, "dtype": "float32"}
+    assert report.extra == {"good": 3, "total": 5, "empty": 0}
 
 
 def test_three_decimals_and_other_dtypes() -> None:
