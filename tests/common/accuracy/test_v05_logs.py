@@ -22,7 +22,7 @@ import sacrebleu
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from common.cli import main
+from tools.cli import main
 from translation.gnmt.dataset import REFERENCE
 
 DATA = Path(__file__).parent / "data" / "v05"
@@ -184,7 +184,7 @@ def test_gnmt_scores_as_process_accuracy_py_with_nothing_on_stderr(tmp_path: Pat
                                          [[reference[i] for i in sorted(translations)]],
                                          tokenize="none", smooth_method="none", force=True).score
     # a process of its own: stderr as a user sees it (pytest would capture library logging in-process)
-    done = subprocess.run([sys.executable, "-m", "common.cli", "accuracy", "gnmt", "--log", str(log),
+    done = subprocess.run([sys.executable, "-m", "tools.cli", "accuracy", "gnmt", "--log", str(log),
                            "--dataset-path", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.stderr == "" and done.returncode == 0
     assert done.stdout.startswith(f"BLEU: {by_sacrebleu:.3f} (process_accuracy.py prints BLEU: 82.5;")
