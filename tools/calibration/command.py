@@ -89,7 +89,15 @@ def calibrate(cfg: CalibrateConfig) -> CalibrationRecord:
     family = _check_options(cfg)  # before onnx and onnxruntime load
     import onnx
 
-    from tools.calibration.quantize import QUANTIZED_OPS, check_io, interface, load_fp32_model, quantize, quantized_ops
+    from tools.calibration.quantize import (
+        BODY_OPS,
+        QUANTIZED_OPS,
+        check_io,
+        interface,
+        load_fp32_model,
+        quantize,
+        quantized_ops,
+    )
     from tools.calibration.reader import DatasetReader
 
     bench = get_benchmark(cfg.benchmark)
@@ -107,8 +115,8 @@ def calibrate(cfg: CalibrateConfig) -> CalibrationRecord:
     record = quantize(Path(cfg.model), DatasetReader(dataset, task, cfg.progress), cfg.method, Path(cfg.output),
                       fields)
     written = onnx.load(str(cfg.output), load_external_data=False)
-    if interface(written) != interface(model) or not quantized_ops(written) <= set(QUANTIZED_OPS):
+    if interface(written) != interface(model) or not quantized_ops(written) <= {*QUANTIZED_OPS, *BODY_OPS}:
         Path(cfg.output).unlink()
         raise RunError(f"calibrate: the quantized model differs from {cfg.model} in its tensor names, or has "
-                       f"other ops than {', '.join(QUANTIZED_OPS)} quantized (removed it)")
+                       f"other ops than {', '.join((*QUANTIZED_OPS, *BODY_OPS))} quantized (removed it)")
     return record
