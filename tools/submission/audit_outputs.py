@@ -30,6 +30,7 @@ from common.effective_settings import SEED_KEYS
 from common.errors import UsageError
 from common.loadgen_log import LoadGenSummary, parse_summary
 from common.rules import v05_rule
+from common.schema import SchemaError
 from tools.submission.audits import AUDIT_FILE, audit_passed, failure_reasons, read_audit_json
 from tools.submission.evidence import read_phase
 
@@ -259,7 +260,10 @@ def _count_problems(output: VerifyOutput, test: str, logs: dict[str, list[Path]]
 def _audit_json_problems(folder: Path, test: str, failed: list[VerifyOutput]) -> list[str]:
     """audit.json (this project's) where it contradicts the evidence: a 'passed' over failure reasons it lists
     itself, or over a failed verify output, is named, never taken."""
-    data = read_audit_json(folder)
+    try:
+        data = read_audit_json(folder)
+    except SchemaError as exc:
+        return [f"audit {test}: {exc}"]
     if data is None:
         return []
     passed, reasons = audit_passed(folder), failure_reasons(data)
