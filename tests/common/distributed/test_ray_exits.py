@@ -83,7 +83,7 @@ def test_a_signal_while_ray_starts_leaves_nothing_running(signum: int, code: int
         deadline = time.monotonic() + 120
         while not any(name in cmd for _, cmd in _tagged(tag) for name in after):
             assert driver.poll() is None, driver.communicate()
-            assert time.monotonic() < deadline, "Ray never started"
+            assert time.monotonic() < deadline, f"Ray never started: {_tagged(tag)}"
             time.sleep(0.05)
         driver.send_signal(signum)
         sent = time.monotonic()
