@@ -35,6 +35,7 @@ from common.distributed.options import RayOptions
 from common.environment import library_versions, machine_facts
 from common.errors import UsageError
 from common.loadgen_phase import SutOptions, run_loadgen_phase
+from common.model_files import model_sha256
 from common.output_folder import held
 from common.paths import dataset_folder
 from common.progress import progress_enabled
@@ -388,4 +389,5 @@ def _describe(session: Session) -> RunResults:
         versions=library_versions(), machine=machine_facts(),
         command_line=shlex.join(cfg.command_line) if cfg.command_line else None,
         started=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        model_sha256=model_sha256(cfg.model) if session.backend.runs_model and cfg.model else None,
     )
