@@ -182,8 +182,8 @@ def test_submittable_needs_the_full_dataset_and_a_model(runs, tmp_path: Path, mo
     assert [p for p in verdict.problems if not any(p.startswith(n) for n in named)] == []
     assert all(any(p.startswith(n) for p in verdict.problems) for n in named)
     if qsl_total == 20:
-        assert f"performance phase on 20 samples (LoadGen's qsl_reported_total_count), the full ImageNet 2012 val " \
-               f"(224x224) has 50,000: a run on part of the dataset is no submission run" in verdict.problems
+        assert "performance phase on 20 samples (LoadGen's qsl_reported_total_count), the full ImageNet 2012 val " \
+               "(224x224) has 50,000: a run on part of the dataset is no submission run" in verdict.problems
     as_run.results_file = "results.json"
     assert ("v0.5 submission run: yes" in format_summary(as_run)) is submittable
 
