@@ -7,7 +7,7 @@ from pathlib import Path
 
 from common.errors import UsageError
 from common.submission import folder
-from common.submission.audits import Audit, load_audit
+from common.submission.audits import Audit, check_audit_matches, load_audit
 from common.submission.layout import V05_MODEL_NAMES, required_audits
 from common.submission.produce import RunOptions, fill_group, inputs, reference_run, run_audits
 from common.submission.runs import Group, Run, group_runs, load_run
@@ -47,10 +47,18 @@ def _collect(args: argparse.Namespace) -> tuple[list[Run], dict[tuple[str, str],
         for scenario in args.scenarios:
             groups.setdefault((bench, scenario), Group(bench, scenario))
     audits = [load_audit(Path(path)) for path in args.audits or []]
+    seen: dict[tuple[str, str, str], Audit] = {}
     for audit in audits:
-        if (audit.benchmark, audit.scenario) not in groups:
+        group = groups.get((audit.benchmark, audit.scenario))
+        if group is None:
             raise UsageError(f"--audits {audit.folder}: an audit of {audit.benchmark} {audit.scenario}, which "
                              f"this submission has no results for")
+        key = (audit.benchmark, audit.scenario, audit.test)
+        if key in seen:
+            raise UsageError(f"--audits: two {audit.test} audits of {group.name} ({seen[key].folder} and "
+                             f"{audit.folder}); a result has one of each test: give one")
+        seen[key] = audit
+        check_audit_matches(audit, group)
     return runs, groups, audits
 
 

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.effective_settings import read_effective
 from common.errors import UsageError
 from common.results import RunResults
+from common.run_identity import RunIdentity
 from common.submission.layout import ACCURACY_FILES, LOG_FILES, V05_MODEL_NAMES, performance_runs
 
 
@@ -21,8 +23,14 @@ class Run:
     results: RunResults
 
     @property
-    def implementation_key(self) -> tuple[str, str, str | None]:
-        return self.results.backend, self.results.precision, self.results.model
+    def implementation_key(self) -> tuple[str, str, str | None, str | None]:
+        return self.results.backend, self.results.precision, self.results.model, self.results.model_sha256
+
+    @property
+    def identity(self) -> RunIdentity:
+        res = self.results
+        return RunIdentity(benchmark=res.benchmark, scenario=res.scenario, backend=res.backend,
+                           precision=res.precision, model_sha256=res.model_sha256, quick=res.quick, count=res.count)
 
 
 @dataclass
@@ -66,6 +74,11 @@ def load_run(folder: Path) -> Run:
         if absent:
             raise UsageError(f"--runs {folder}: {phase}/{', '.join(absent)} missing: the run did not finish; "
                              f"run it again")
+        logged = read_effective(folder / phase)["scenario"]  # the evidence decides where the logs are filed
+        if logged != results.scenario:
+            raise UsageError(f"--runs {folder}: results.json says {results.scenario}, LoadGen's "
+                             f"{phase}/mlperf_log_detail.txt ran {logged}: results.json is not the run's own; "
+                             f"run it again")
     return Run(folder, results)
 
 
@@ -99,5 +112,6 @@ def check_group(group: Group) -> None:
                          f"{wanted}; give {wanted}")
     kinds = {run.implementation_key for run in group.runs()}
     if len(kinds) > 1:
-        described = "; ".join(f"{b} {p} {m or '(no model)'}" for b, p, m in sorted(kinds, key=str))
+        described = "; ".join(f"{b} {p} {m or '(no model)'}{f' sha256 {h[:12]}' if h else ''}"
+                              for b, p, m, h in sorted(kinds, key=str))
         raise UsageError(f"--runs: {group.name} mixes implementations ({described}); one result uses one")

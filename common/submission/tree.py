@@ -26,6 +26,7 @@ from common.submission.layout import (
 from common.submission.runs import Group, Run
 from common.submission.system_desc import build_desc, machine_desc, read_user_desc, software_fields
 
+TEST04_OUTPUT = "verify_test4_performance.txt"  # written by 'mlperf-ref audit TEST04-B'
 SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds common/, vision/, translation/
 _SOURCE_FOLDERS = ("common", "vision", "translation", "requirements")
 _SOURCE_SUFFIXES = (".py", ".conf", ".sh", ".txt", ".toml", ".md")
@@ -96,6 +97,11 @@ def write_tree(root: Path, cfg: SubmissionConfig, groups: Mapping[tuple[str, str
         target = tree.audit(cfg.system, V05_MODEL_NAMES[audit.benchmark], audit.scenario, audit.test)
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(audit.folder, target, ignore=shutil.ignore_patterns(LOCK_NAME, ".audit-*"))
+    for audit in audits:  # TEST04's verdict also beside TEST04-A, where most v0.5 submitters filed it
+        pair = tree.audit(cfg.system, V05_MODEL_NAMES[audit.benchmark], audit.scenario, "TEST04-A")
+        verdict = audit.folder / TEST04_OUTPUT
+        if audit.test == "TEST04-B" and verdict.is_file() and pair.is_dir():
+            shutil.copy2(verdict, pair / TEST04_OUTPUT)
 
 
 def _copy(source: Path, target: Path, names: Sequence[str]) -> None:
