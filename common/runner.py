@@ -29,7 +29,7 @@ from common.backends import backend_class, backends_for, check_precision, make_b
 from common.backends.base import Backend
 from common.benchmark import Benchmark, Dataset, DatasetOptions, Task
 from common.cache import default_cache_dir
-from common.calibration.record import check_model_precision
+from common.calibration.record import check_model_precision, read_record
 from common.disk_space import check_free, check_room_left, phase_bytes
 from common.distributed.options import RayOptions
 from common.environment import library_versions, machine_facts
@@ -187,9 +187,13 @@ class Session:
 
     @property
     def random_weights(self) -> bool:
-        """The model is an ``export-model`` file with seeded random weights: no quality result either."""
+        """The model is an ``export-model`` file with seeded random weights, or a file made from one (an int8
+        file's calibration record says so): no quality result either."""
         model = self.cfg.model
-        return self.backend.runs_model and model is not None and Path(f"{model}{RANDOM_WEIGHTS_SUFFIX}").exists()
+        if not self.backend.runs_model or model is None:
+            return False
+        record = self.backend.calibration if self.cluster is None else read_record(Path(model))
+        return Path(f"{model}{RANDOM_WEIGHTS_SUFFIX}").exists() or bool(record and record.random_weights)
 
     def phase_options(self, **changes: object) -> PhaseOptions:
         """The configuration's phase options with ``changes`` (output, max_batchsize, target_qps, ...)."""
@@ -325,6 +329,9 @@ def open_session(cfg: RunConfig) -> Session:
                            dynamic_int8)
     if cfg.ray is not None:  # each replica loads (and checks) the model on its own node
         from common.distributed.cluster import RayCluster
+
+        if backend.runs_calibrated_onnx and cfg.model:  # the file's precision, as on one machine
+            check_model_precision(read_record(Path(cfg.model)), Path(cfg.model), cfg.precision, bench.info.name)
 
         return Session(cfg, bench, task, backend, task_backend, cluster=RayCluster(cfg, cfg.ray))
     backend.load(Path(cfg.model) if cfg.model else None, task.io)

@@ -23,12 +23,10 @@ import onnx
 from common.atomic import atomic_write_bytes
 from common.benchmark import ModelIO
 from common.calibration.reader import DatasetReader
-from common.calibration.record import PREFIX, CalibrationRecord
+from common.calibration.record import PREFIX, QUANTIZED_NODE_TYPES, CalibrationRecord
 from common.errors import UsageError
 
 QUANTIZED_OPS = ("Conv", "MatMul", "Gemm")
-QUANTIZED_NODE_TYPES = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
-                        "MatMulInteger", "DynamicQuantizeLinear"}
 FLOAT32 = onnx.TensorProto.FLOAT
 FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16,
                onnx.TensorProto.DOUBLE}
