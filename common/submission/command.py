@@ -10,7 +10,7 @@ from common.submission import folder
 from common.submission.audits import Audit, check_audit_matches, load_audit
 from common.submission.layout import V05_MODEL_NAMES, required_audits
 from common.submission.produce import RunOptions, fill_group, inputs, reference_run, run_audits
-from common.submission.runs import Group, Run, group_runs, load_run
+from common.submission.runs import Group, Run, group_runs, load_run, verdict_of
 from common.submission.tree import SubmissionConfig, kept_results, system_description, write_tree
 
 
@@ -117,9 +117,9 @@ def _report(args: argparse.Namespace, groups: dict[tuple[str, str], Group], audi
     print(f"wrote {args.output}: {args.division}/{args.submitter}, system {args.system}, "
           f"{len(groups)} result(s): {', '.join(g.name for g in groups.values())}")
     runs = [run for group in groups.values() for run in group.runs()]
-    flagged = [run for run in runs if run.results.verdict is None or not run.results.verdict.submittable]
+    flagged = [run for run in runs if not verdict_of(run).submittable]
     if flagged:
-        print(f"  {len(flagged)} of {len(runs)} run(s) are not submittable by their own verdict "
+        print(f"  {len(flagged)} of {len(runs)} run(s) are not submittable, judged again from their logs "
               f"({', '.join(str(run.folder) for run in flagged)}); the check says why")
     for group in groups.values():
         absent = [t for t in required_audits(group.benchmark) if (group.benchmark, group.scenario, t) not in have]

@@ -3,6 +3,7 @@ benchmark and scenario, with what each group still lacks."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,9 +11,10 @@ from pathlib import Path
 
 from common.effective_settings import read_effective
 from common.errors import UsageError
-from common.results import RunResults
+from common.results import PHASES, RunResults, Verdict
 from common.run_identity import RunIdentity
 from common.submission.layout import ACCURACY_FILES, LOG_FILES, V05_MODEL_NAMES, performance_runs
+from common.verdict import judge
 
 
 @dataclass
@@ -52,6 +54,17 @@ class Group:
 
     def runs(self) -> list[Run]:
         return [*self.accuracy, *(r for r in self.performance if r not in self.accuracy)]
+
+
+def verdict_of(run: Run) -> Verdict:
+    """The run's verdict judged again from its own logs (in its folder, wherever it was moved), not the one
+    its results.json states."""
+    from common.backends import backend_class
+
+    res = run.results
+    phases = {phase: dataclasses.replace(found, log_dir=str(run.folder / phase))
+              for phase in PHASES if (found := getattr(res, phase)) is not None}
+    return judge(dataclasses.replace(res, **phases, verdict=None), backend_class(res.backend).runs_model)
 
 
 def load_run(folder: Path) -> Run:

@@ -293,6 +293,20 @@ def test_matching_audits_are_filed_with_the_official_outputs(null_run: Path, sys
         (where / "TEST04-B" / "verify_test4_performance.txt").read_text()
 
 
+def test_a_verdict_edited_to_submittable_is_judged_again(null_run: Path, system_desc: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The null backend's run on sample data, its results.json edited to say submittable: the submission
+    judges it again from its logs (null backend, 20 sample images where ImageNet val has 50,000)."""
+    run = tmp_path / "run"
+    shutil.copytree(null_run, run)
+    results = json.loads((run / "results.json").read_text())
+    results["verdict"] = {**results["verdict"], "submittable": True, "problems": []}
+    (run / "results.json").write_text(json.dumps(results))
+    capsys.readouterr()
+    assert submit(tmp_path / "tree", "--runs", str(run), "--system-desc", str(system_desc)) == 0
+    assert f"1 of 1 run(s) are not submittable, judged again from their logs ({run})" in capsys.readouterr().out
+
+
 def test_same_submission_grows_and_a_failed_write_changes_nothing(
         null_run: Path, onnx_run: Path, system_desc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "tree"
