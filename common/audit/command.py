@@ -81,6 +81,9 @@ def _check_reference(test: str, reference: Path | None, cfg: RunConfig, benchmar
         raise UsageError(f"--reference {reference}: no {DETAIL_LOG} beside {logs / 'mlperf_log_summary.txt'}: "
                          f"the run did not finish; run it again")
     logged = read_effective(logs)["scenario"]  # the evidence, not the JSON
+    if logged is None:
+        raise UsageError(f"--reference {reference}: {logs / DETAIL_LOG} names no scenario (not a whole LoadGen "
+                         f"detail log); run the reference again")
     mine = RunIdentity(benchmark=benchmark, scenario=cfg.scenario, backend=cfg.backend, precision=cfg.precision,
                        model_sha256=_model_sha256(cfg), quick=cfg.quick, count=cfg.count)
     theirs = identity_of(facts, logged)

@@ -295,6 +295,10 @@ def _foreign_entry(out: Path) -> None:
     log.write_text(json.dumps(records))
 
 
+def _garbage_detail_log(out: Path) -> None:
+    (out / "performance" / "mlperf_log_detail.txt").write_bytes(bytes(range(256)) * 8)
+
+
 # (case, how the reference is made, what is done to it, the audit, its extra words, the refusal's words)
 REFERENCE_CASES = [
     ("TEST04-A of another backend", ("audit", "TEST04-A", "--backend", "null"), None, "TEST04-B", (),
@@ -307,6 +311,8 @@ REFERENCE_CASES = [
      "no results.json, so not a finished 'mlperf-ref run'"),
     ("reference run marked interrupted", ("run", "--both"), _marked_only, "TEST05", (),
      "INCOMPLETE says the run was interrupted"),
+    ("reference detail log replaced by binary garbage", ("run", "--both"), _garbage_detail_log, "TEST05", (),
+     "mlperf_log_detail.txt names no scenario"),
     ("corrupt reference accuracy log (cut in half)", ("run", "--both"), _cut_accuracy_log, "TEST01", (),
      "mlperf_log_accuracy.json: not a LoadGen accuracy log"),
     ("reference accuracy log with a foreign entry", ("run", "--both"), _foreign_entry, "TEST01", (),
