@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from recorded import BEFORE, recorded_text
 
 from common.cli import main
 from common.registry import get_benchmark
 from common.samples import export_random_model, make_all_samples
 
-BEFORE = Path(__file__).parent / "data" / "results_before"
 SCENARIOS = ("Offline", "Server", "SingleStream", "MultiStream")
 
 
@@ -84,7 +84,7 @@ def test_null_run_keeps_its_layout(samples: Path, tmp_path: Path, scenario: str,
     assert_same_layout(before, json.loads((out / "results.json").read_text()))
     summary = BEFORE / f"null-{scenario}.summary.txt"
     if summary.exists():
-        assert summary_shape(printed) == summary_shape(summary.read_text())
+        assert summary_shape(printed) == summary_shape(recorded_text(summary, tmp_path))
 
 
 def test_scored_run_keeps_its_layout(samples: Path, tmp_path: Path, capsys) -> None:
@@ -98,7 +98,7 @@ def test_scored_run_keeps_its_layout(samples: Path, tmp_path: Path, capsys) -> N
     after = json.loads((out / "results.json").read_text())
     assert after.pop("model_sha256") == hashlib.sha256(model.read_bytes()).hexdigest()
     assert_same_layout(before, after)
-    then = summary_shape((BEFORE / "ort-r50.summary.txt").read_text())
+    then = summary_shape(recorded_text(BEFORE / "ort-r50.summary.txt", tmp_path))
     now = summary_shape(printed)
     assert now[2:] == then[2:]  # all but the title line, whose model name differs
 

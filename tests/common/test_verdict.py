@@ -5,27 +5,33 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from recorded import recorded_run
+
 from common.results import RunResults
 from common.verdict import exit_code, judge
 
-BEFORE = Path(__file__).parent / "data" / "results_before"
 LOGS = Path(__file__).parent / "data" / "loadgen"
 
 
-def _full_run(name: str, log_dir: Path) -> RunResults:
-    """A recorded run as if it had been a full one on real data and weights, its LoadGen logs in ``log_dir``."""
-    results = RunResults.load(BEFORE / f"{name}.json")
+def _full_run(name: str, log_dir: Path, accuracy_log_dir: Path = LOGS / "singlestream_accuracy") -> RunResults:
+    """A recorded run as if it had been a full one on real data and weights, its performance phase's LoadGen
+    logs in ``log_dir`` and its accuracy phase's (if it has one) in ``accuracy_log_dir``."""
+    results = recorded_run(name, Path("/nonexistent-run-root"))
     results = dataclasses.replace(results, quick=False, synthetic_data=False, random_weights=False, verdict=None)
     results.performance = dataclasses.replace(results.performance, log_dir=str(log_dir))
+    if results.accuracy is not None:
+        results.accuracy = dataclasses.replace(results.accuracy, log_dir=str(accuracy_log_dir))
     return results
 
 
 def test_a_run_without_its_detail_log_is_not_submittable(tmp_path: Path) -> None:
-    results = dataclasses.replace(_full_run("null-Offline", tmp_path), accuracy=None)  # the performance phase alone
+    results = _full_run("null-Offline", tmp_path / "performance", tmp_path / "accuracy")
     assert results.performance.loadgen.valid is True and not results.performance.loadgen.errors
     verdict = judge(results, runs_model=True)
     assert verdict.submittable is False
-    assert verdict.problems == [f"no LoadGen detail log in {tmp_path}: the phase did not run or did not finish"]
+    assert verdict.problems == [
+        f"no LoadGen detail log in {tmp_path / phase}: the phase did not run or did not finish"
+        for phase in ("accuracy", "performance")]
 
 
 def test_a_loadgen_error_makes_a_run_not_submittable_and_is_said() -> None:

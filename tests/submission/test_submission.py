@@ -404,8 +404,10 @@ FULL_RUN = Path(__file__).parent / "data" / "mobilenet-singlestream-full"
 def test_full_length_run_has_no_settings_problem(system_desc: Path, tmp_path: Path) -> None:
     """A tree from a full-length run (kept as data: 60 s) passes the v0.5 checker's rules and every settings
     check; what is left is the truth about it: sample data, random weights, their accuracy, no audits."""
-    run = tmp_path / "run"
+    run = tmp_path / "full"  # the recorded paths are "@RUN_ROOT@/full/...": the run's own folder
     shutil.copytree(FULL_RUN, run)
+    recorded = run / "results.json"
+    recorded.write_text(recorded.read_text().replace("@RUN_ROOT@", str(tmp_path)))
     out = tmp_path / "tree"
     assert submit(out, "--runs", str(run), "--system-desc", str(system_desc)) == 0
     results = f"{BASE}/results/{SYSTEM}/mobilenet/SingleStream"
