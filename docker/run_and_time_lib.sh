@@ -115,6 +115,15 @@ run_and_time() {
     local relative=${folder#"$RUN_AND_TIME_REPO"/}
     data_dir=$(run_and_time_folder DATA_DIR "the dataset folder; see ${relative}/download_dataset.sh")
     model_dir=$(run_and_time_folder MODEL_DIR "the model folder; see ${relative}/download_model.sh")
+    local python="" docker=${DOCKER:-docker}
+    # Every check before the first folder is made: a refused run leaves nothing behind.
+    if ((local_run)); then
+        python=$(run_and_time_local_python)
+    else
+        command -v "$docker" >/dev/null 2>&1 \
+            || run_and_time_die "'$docker' not found: install Docker (sudo ./install_cuda_docker.sh)" \
+                "or run with --local"
+    fi
     output=${output:-$RUN_AND_TIME_REPO/output/${benchmark}-${device}}
     mkdir -p "$output" || run_and_time_die "cannot create the output folder $output: pass --output DIR"
     output=$(cd "$output" && pwd)
@@ -128,16 +137,11 @@ run_and_time() {
     [[ -n $model ]] && helper_options+=(--model "$model")
     local run_command=()
     if ((local_run)); then
-        local python
-        python=$(run_and_time_local_python)
         run_command=(env "MLPERF_PYTHON=$python" "MLPERF_REF_CACHE=$cache"
             bash "$RUN_AND_TIME_REPO/docker/run_helper.sh" "$benchmark" --dataset-path "$data_dir"
             --model-dir "$model_dir" --output "$output" "${helper_options[@]}" -- "${extra[@]}")
     else
-        local docker=${DOCKER:-docker} image="mlperf-ref-${benchmark}:${device}"
-        command -v "$docker" >/dev/null 2>&1 \
-            || run_and_time_die "'$docker' not found: install Docker (sudo ./install_cuda_docker.sh)" \
-                "or run with --local"
+        local image="mlperf-ref-${benchmark}:${device}"
         local gpus=()
         [[ $device == gpu ]] && gpus=(--gpus all)
         run_command=("$docker" run --rm --init "${gpus[@]}" --user "$(id -u):$(id -g)" --shm-size 2g

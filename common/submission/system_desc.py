@@ -161,7 +161,7 @@ def software_fields(frameworks: list[str], versions: dict[str, str]) -> dict[str
 def build_desc(identity: dict[str, str], machine: dict[str, Any], software: dict[str, str],
                user: dict[str, Any]) -> dict[str, Any]:
     """The description: the machine's and software's facts, then the user's file, then the tree's identity
-    (division, submitter) which the file may not contradict; refused with a line per missing field."""
+    (division, submitter) which the file may not contradict; refused in one line naming every missing field."""
     for key in ("division", "submitter"):
         if user.get(key) not in (None, identity[key]):
             raise UsageError(f"--system-desc: {key} is {user[key]!r} but the submission's is {identity[key]!r} "
@@ -173,7 +173,9 @@ def build_desc(identity: dict[str, str], machine: dict[str, Any], software: dict
         raise UsageError(f"--system-desc: status {desc['status']!r}: choose one of {', '.join(STATUSES)}")
     missing = missing_fields(desc)
     if missing:
-        lines = [f"systems/{identity['system_id']}.json: required field '{name}' is missing: the machine cannot "
-                 f"tell it; set it in the --system-desc file" for name in missing]
-        raise UsageError("\nerror: ".join(lines))
+        names = ", ".join(f"'{name}'" for name in missing)
+        fields = f"field {names} is" if len(missing) == 1 else f"fields {names} are"
+        raise UsageError(f"systems/{identity['system_id']}.json: required {fields} missing: the machine cannot "
+                         f"tell {'it' if len(missing) == 1 else 'them'}; set {'it' if len(missing) == 1 else 'them'}"
+                         " in the --system-desc file")
     return {name: desc[name] for name in FIELDS if name in desc}

@@ -109,9 +109,11 @@ def test_bad_options_are_refused_before_anything_runs(dirs, args, message):
 
 
 def test_missing_docker_points_to_the_installer_and_local(dirs):
-    result = run("resnet50", env=docker_env(dirs, DOCKER=str(dirs / "no-docker")))
+    result = run("resnet50", env=docker_env(dirs, DOCKER=str(dirs / "no-docker"), OUTPUT_DIR=str(dirs / "new-out"),
+                                            MLPERF_REF_CACHE=str(dirs / "new-cache")))
     assert result.returncode == 2
     assert "install Docker (sudo ./install_cuda_docker.sh) or run with --local" in result.stderr
+    assert not (dirs / "new-out").exists() and not (dirs / "new-cache").exists()  # refused before any folder
 
 
 def test_cpu_run_builds_base_and_benchmark_images_then_runs_the_helper_in_the_container(dirs):

@@ -74,5 +74,6 @@ def onnx_run(imagenet: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def system_desc(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("desc") / "system.json"
-    path.write_text(json.dumps({"status": "available", "system_name": "Test box"}))
+    # host_storage_type too: the machine tells it only for a folder on a block device (not on a tmpfs /tmp)
+    path.write_text(json.dumps({"status": "available", "system_name": "Test box", "host_storage_type": "SSD"}))
     return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def test_cpuinfo_sockets_and_cores() -> None:
 
 def test_description_precedence_and_refusals() -> None:
     from common.errors import UsageError
-    from common.submission.system_desc import build_desc
+    from common.submission.system_desc import _storage_type, build_desc
 
     identity = {"division": "closed", "submitter": "Org", "system_id": "box"}
     told = set(REQUIRED_FIELDS) - {"submitter", "status", "system_name", "framework", "other_software_stack"}
@@ -83,5 +84,12 @@ def test_description_precedence_and_refusals() -> None:
         build_desc(identity, machine, {}, {"submitter": "Other"})
     with pytest.raises(UsageError) as refused:
         build_desc(identity, {}, {}, {})  # 16 required: the submitter is known, the name defaults to the id
-    lines = str(refused.value).split("\nerror: ")
-    assert len(lines) == 14 and all("is missing: the machine cannot tell it" in line for line in lines)
+    message = str(refused.value)  # one line naming all 14 (a tmpfs /tmp, /proc: no storage type to tell)
+    assert "\n" not in message and message.endswith(" are missing: the machine cannot tell them; set them in the "
+                                                     "--system-desc file")
+    assert re.findall(r"'(\w+)'", message) == [name for name in REQUIRED_FIELDS
+                                               if name not in ("submitter", "system_name")]
+    assert _storage_type(Path("/proc")) is None
+    with pytest.raises(UsageError, match=r"^systems/box.json: required field 'status' is missing: the machine "
+                                         r"cannot tell it; set it in the --system-desc file$"):
+        build_desc(identity, machine, {"framework": "f", "other_software_stack": "s"}, {"host_memory_capacity": "1 GB"})

@@ -381,7 +381,7 @@ def test_bad_input_one_line_exit_2(case: str, null_run: Path, system_desc: Path,
         expected = "holds another submission"
     else:
         words = words[:2]
-        expected = "required field 'status' is missing"
+        expected = "'status'"  # with every other field the machine cannot tell here, in the same line
     before = sorted(p.name for p in tmp_path.iterdir())
     assert submit(out, *words) == 2
     err = capsys.readouterr().err.splitlines()
@@ -417,3 +417,4 @@ def test_full_length_run_has_no_settings_problem(system_desc: Path, tmp_path: Pa
         f"{results}/performance/run_1": [r"^ran on SYNTHETIC sample data", r"^ran a model with RANDOM weights"],
         **{f"{BASE}/audit/{SYSTEM}/mobilenet/SingleStream/{test}": [rf"^audit {test} missing"] for test in AUDIT_TESTS},
     })
+
