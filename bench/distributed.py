@@ -16,12 +16,12 @@ import statistics
 import time
 
 from bench import goals
-from bench.engine import OFFLINE_QUERY_MARGIN, EngineCase, _config, command, raw_throughput, ready_feeds
+from bench.engine import OFFLINE_QUERY_MARGIN, EngineCase, command, raw_throughput, ready_feeds, run_config
 from bench.null import search_peak
 from bench.options import RayBenchOptions
 from bench.rows import Row, absolute, compared, judge
 from bench.workspace import Workspace, write_user_conf
-from common.distributed.options import RayOptions
+from common.ray_options import RayOptions
 from common.runner import RunConfig, Session, open_session
 
 RAY_VS_RAW = ">= 0.95"  # ResNet50 Offline on replicas / raw onnxruntime at the same cores
@@ -51,9 +51,9 @@ def resnet50_rows(opts: RayBenchOptions, ws: Workspace) -> list[Row]:
     case = EngineCase("resnet50", "onnxruntime")
     conf = write_user_conf(ws.runs / "ray-offline.conf",
                            {"Offline": {"min_duration": int(opts.seconds * 1000), "min_query_count": 1}})
-    local = open_session(_config(case, ws, "Offline", opts.batch, opts.replicas, conf))
+    local = open_session(run_config(case, ws, "Offline", opts.batch, opts.replicas, conf))
     feeds = ready_feeds(local, opts.batch)
-    remote_cfg = dataclasses.replace(_config(case, ws, "Offline", opts.batch, 1, conf),
+    remote_cfg = dataclasses.replace(run_config(case, ws, "Offline", opts.batch, 1, conf),
                                      output=ws.runs / "ray-resnet50-offline")
     remote = ray_session(remote_cfg, opts.replicas)
     raws = [raw_throughput(local.backend, feeds, opts.seconds)]
@@ -98,7 +98,7 @@ def null_rows(opts: RayBenchOptions, ws: Workspace) -> list[Row]:
         "Server": {"min_duration": int(opts.server_seconds * 1000), "min_query_count": SERVER_QUERIES},
     })
     case = EngineCase("resnet50", "null")
-    base = dataclasses.replace(_config(case, ws, "Offline", opts.null_batch, 1, conf), model=None,
+    base = dataclasses.replace(run_config(case, ws, "Offline", opts.null_batch, 1, conf), model=None,
                                output=ws.runs / "ray-null-offline")
     rows: list[Row] = []
     session = ray_session(base, opts.replicas)

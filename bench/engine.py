@@ -90,7 +90,7 @@ def ready_feeds(session: Session, batch: int, count: int = RAW_BATCHES) -> list[
     return [session.task.collate(dataset.load(indices[k * batch:(k + 1) * batch])) for k in range(count)]
 
 
-def _config(
+def run_config(
     case: EngineCase,
     ws: Workspace,
     scenario: str,
@@ -157,7 +157,7 @@ def offline_row(
     conf = write_user_conf(
         ws.runs / "offline.conf", {"Offline": {"min_duration": int(seconds * 1000), "min_query_count": 1}}
     )
-    session = open_session(_config(case, ws, "Offline", batch, threads, conf))
+    session = open_session(run_config(case, ws, "Offline", batch, threads, conf))
     feeds = ready_feeds(session, batch)
     raws = [raw_throughput(session.backend, feeds, seconds)]
     harness: list[float] = []
@@ -203,7 +203,7 @@ def singlestream_row(case: EngineCase, ws: Workspace, threads: int, seconds: flo
         ws.runs / "singlestream.conf",
         {"SingleStream": {"min_duration": int(seconds * 1000), "min_query_count": 16}},
     )
-    session = open_session(_config(case, ws, "SingleStream", 1, threads, conf))
+    session = open_session(run_config(case, ws, "SingleStream", 1, threads, conf))
     feeds = ready_feeds(session, 1)
     windows = [raw_latencies_ms(session.backend, feeds, seconds / 2)]
     harness: list[float] = []

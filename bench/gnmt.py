@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from bench import goals
-from bench.engine import OFFLINE_QUERY_MARGIN, EngineCase, _config, command, raw_throughput, ready_feeds
+from bench.engine import OFFLINE_QUERY_MARGIN, EngineCase, command, raw_throughput, ready_feeds, run_config
 from bench.rows import Row, compared
 from bench.workspace import Workspace, write_user_conf
 from common.runner import open_session
@@ -27,7 +27,7 @@ def gnmt_row(ws: Workspace, batch: int, threads: int, seconds: float) -> Row:
             }
         },
     )
-    cfg = _config(EngineCase("gnmt", "pytorch"), ws, "Offline", 1, threads, conf)
+    cfg = run_config(EngineCase("gnmt", "pytorch"), ws, "Offline", 1, threads, conf)
     session = open_session(dataclasses.replace(cfg, model=ws.model("gnmt", suffix="")))
     figures = {}
     raw: dict[int, float] = {}

@@ -35,8 +35,8 @@ from common.backends.null_backend import NullBackend, answer_as_is
 from common.benchmark import Dataset, ModelIO, Samples, Task
 from common.loadgen_log import LoadGenSummary, parse_summary
 from common.loadgen_phase import SutOptions, run_loadgen_phase
-from common.search import find_edge
 from common.settings import Overrides, build_settings, log_settings
+from tools.search.bisection import find_edge
 
 
 class ArrayDataset(Dataset):

@@ -27,15 +27,13 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/run.py` from anywhere
-
-from bench import goals  # noqa: E402
-from bench.options import GnmtInt8Options, OverheadOptions, RayBenchOptions, TableOptions, parse  # noqa: E402
-from bench.rows import Row, compared  # noqa: E402
-from bench.table import format_table, machine  # noqa: E402
-from common.atomic import atomic_write_text  # noqa: E402
-from common.environment import library_versions  # noqa: E402
-from common.errors import UsageError  # noqa: E402
+from bench import goals
+from bench.options import GnmtInt8Options, OverheadOptions, RayBenchOptions, TableOptions, parse
+from bench.rows import Row, compared
+from bench.table import format_table, machine
+from common.atomic import atomic_write_text
+from common.environment import library_versions
+from common.errors import UsageError
 
 NOTE = (
     "Random-weight exports and synthetic sample data: speed only, not quality. Short LoadGen runs "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from bench import goals
-from bench.engine import EngineCase, _config, command, raw_throughput, ready_feeds
+from bench.engine import EngineCase, command, raw_throughput, ready_feeds, run_config
 from bench.null import PEAK_TRIES, search_peak
 from bench.rows import Row, compared
 from bench.workspace import Workspace, write_user_conf
@@ -64,7 +64,7 @@ def server_row(
         keys["target_latency"] = int(bound_ms)
     label = "v05" if bound_ms is None else f"{bound_ms:g}ms"
     conf = write_user_conf(ws.runs / f"server-{label}.conf", {"Server": keys})
-    cfg = _config(case, ws, "Server", 1, threads, conf)
+    cfg = run_config(case, ws, "Server", 1, threads, conf)
     session = open_session(dataclasses.replace(cfg, output=cfg.output / label))
     rate = raw_throughput(session.backend, ready_feeds(session, 1), 2.0)
     # the most batching can give: how much faster the engine alone runs full batches than single samples

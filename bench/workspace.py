@@ -50,8 +50,8 @@ class Workspace:
     def int8_model(self, benchmark: str) -> Path:
         """The random-weight export calibrated to int8 on the sample data's own list (written on first use;
         speed only: the sample list is no official calibration list)."""
-        from common.calibration.command import CalibrateConfig, calibrate
         from common.samples import SAMPLE_CALIBRATION_LIST
+        from tools.calibration.command import CalibrateConfig, calibrate
 
         path = self.models / f"{benchmark}.int8.onnx"
         if not path.exists():

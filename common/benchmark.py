@@ -66,9 +66,15 @@ class BenchmarkInfo:
     backends: tuple[str, ...]  # backends with a model (the first is the default); null runs every benchmark
     model_files: Mapping[str, str] = field(default_factory=dict)  # backend -> official model file name
     quick_count: int = 16  # samples a --quick run uses: few, so the quick start stays short on a laptop
+    submission_model: str = ""  # the model's name in a v0.5 submission tree ("resnet", "ssd-large"; default: name)
     # Samples of the full dataset (the accuracy set): the QSL total LoadGen must log for a submission run.
     # None: not known, so no run of the benchmark is submittable.
     dataset_size: int | None = None
+
+    @property
+    def v05_model(self) -> str:
+        """The model's name in the v0.5 submission tree (the results/, measurements/, code/ and audit/ folders)."""
+        return self.submission_model or self.name
 
     @property
     def default_backend(self) -> str:

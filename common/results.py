@@ -212,6 +212,10 @@ class RunResults:
     machine: dict[str, Any]
     command_line: str | None
     started: str
+    # the LoadGen settings the user gave on top of mlperf.conf (the submission's user.conf is made of them)
+    user_conf: str | None = None
+    target_qps: float | None = None
+    samples_per_query: int | None = None
     cluster: ClusterResult | None = None  # only for a run on Ray (--ray)
     accuracy: PhaseResult | None = None
     performance: PhaseResult | None = None

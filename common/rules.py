@@ -58,6 +58,11 @@ def lookup(rules: dict[str, Value], model: str, scenario: str, key: str) -> Valu
     raise KeyError(f"no rule sets {model}.{scenario}.{key}")
 
 
-def v05_rule(model: str, scenario: str, key: str, conf: Path = MLPERF_CONF) -> Value:
+def v05_rule(model: str, scenario: str, key: str, conf: Path | None = None) -> Value:
     """One v0.5 value, e.g. ``v05_rule("resnet50", "Server", "target_latency")`` -> 15 (ms)."""
-    return lookup(_rules(Path(conf)), model, scenario, key)
+    return lookup(_rules(Path(conf or rules_file())), model, scenario, key)
+
+
+def rules_file() -> Path:
+    """The LoadGen rules file every run reads (looked up at each use: a test may point it at another)."""
+    return MLPERF_CONF

@@ -11,7 +11,7 @@ import mlperf_loadgen as lg
 
 from common.choices import SCENARIO_NAMES
 from common.errors import UsageError
-from common.rules import MLPERF_CONF, Value, lookup, parse_conf, v05_rule
+from common.rules import Value, lookup, parse_conf, rules_file, v05_rule
 
 SEED_KEYS = ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")
 V05_SEEDS = tuple(int(v05_rule("*", "*", key)) for key in SEED_KEYS)  # mlperf.conf: the same for every model
@@ -121,7 +121,7 @@ def _check_values(values: dict[str, Value], source: str) -> None:
 def _v05_values(model: str, scenario: str) -> dict[str, Value]:
     """mlperf.conf's keys for a model and scenario, read once per process (the user's conf is read each
     time: it may change between runs)."""
-    return conf_values(MLPERF_CONF, model, scenario, "v0.5 conf")
+    return conf_values(rules_file(), model, scenario, "v0.5 conf")
 
 
 def apply_conf(settings: lg.TestSettings, values: dict[str, Value], scenario: str) -> None:

@@ -60,7 +60,7 @@ main() {
     [[ -n $dataset_path && -n $model_dir && -n $output ]] \
         || die "--dataset-path, --model-dir and --output are needed"
     PYTHON=${MLPERF_PYTHON:-python3}
-    "$PYTHON" -c "import common.cli" 2>/dev/null \
+    "$PYTHON" -c "import tools.cli" 2>/dev/null \
         || die "$PYTHON cannot import the project: activate its venv or 'pip install -e .[cpu]'"
 
     local facts default_model
@@ -81,7 +81,7 @@ main() {
     local scenario status=0 ran=()
     for scenario in ${scenarios//,/ }; do
         echo "=== $benchmark $backend $scenario (accuracy and performance) ==="
-        if ! "$PYTHON" -m common.cli run "$benchmark" --backend "$backend" --scenario "$scenario" --both \
+        if ! "$PYTHON" -m tools.cli run "$benchmark" --backend "$backend" --scenario "$scenario" --both \
             "${model_args[@]}" --dataset-path "$dataset_path" --output "$output/$backend/$scenario" \
             --device "$device" "$@"; then
             status=1

@@ -2,7 +2,7 @@
 
 Test data recorded on one machine (results.json, summaries) used to carry that machine's absolute paths;
 a test that then reads such a path passes only where it still exists. Recorded paths are written as
-``@RUN_ROOT@`` (tests/common/recorded.py) and filled in with the test's own temporary folder.
+``@RUN_ROOT@`` (tests/support/recorded.py) and filled in with the test's own temporary folder.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from common.benchmark import ModelIO, Task
-from common.calibration.record import CalibrationRecord
+from common.calibration_record import CalibrationRecord
 
 Postprocess = Callable[[Sequence[np.ndarray], Sequence[int]], list[bytes]]
 

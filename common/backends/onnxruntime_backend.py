@@ -10,7 +10,7 @@ import numpy as np
 from common.backends.base import Backend, require_file
 from common.benchmark import ModelIO
 from common.cache import default_cache_dir
-from common.calibration.record import CalibrationRecord
+from common.calibration_record import CalibrationRecord
 from common.errors import UsageError
 from common.model_files import check_onnx
 

@@ -11,7 +11,7 @@ import numpy as np
 from common.backends.base import Backend, require_file
 from common.backends.onnxruntime_backend import check_interface
 from common.benchmark import ModelIO
-from common.calibration.record import read_record
+from common.calibration_record import read_record
 from common.errors import UsageError
 from common.model_files import check_onnx
 

@@ -11,9 +11,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from common.distributed.options import RayOptions
 from common.errors import UsageError
 from common.interruption import before_hard_exit
+from common.ray_options import RayOptions
 from common.results import ClusterResult
 
 # ray start --head prints "ray start --address='HOST:PORT'" for the other nodes; the driver uses the same
@@ -147,6 +147,20 @@ class RayCluster:
         except BaseException:
             self.close()
             raise
+
+    # -- what the session knows of the replicas (common.session.RemoteEngines) ---------------------------
+    def engine_facts(self) -> dict[str, Any]:
+        return self.pool.replicas[0].facts["engine"]
+
+    def open_phase(self, purpose: str) -> float:
+        """Every live replica opens the phase's dataset; the fastest one's seconds per sample over them all."""
+        seconds = self.pool.open_phase(purpose)
+        return seconds / max(1, len(self.pool.live))
+
+    def engines(self, task: Any) -> Any:
+        from common.distributed.serving import RayEngines
+
+        return RayEngines(self.pool, task)
 
     def describe(self) -> ClusterResult:
         pool = self.pool

@@ -1,6 +1,6 @@
 """One replica of a distributed run: a Ray actor that opens its own backend and dataset on its node.
 
-It is the single-process harness in another process: ``open_session`` loads the model (and checks it as a
+It is the single-process harness in another process: ``open_local_session`` loads the model (and checks it as a
 local run would), the phase's dataset reads its samples from this node's preprocessing cache, a
 SampleStore keeps the ones LoadGen asked to load, and each batch of sample indices becomes payloads by
 ``compute_payloads``, the code a local run uses. Every error comes back as a ReplicaFailure naming the
@@ -70,10 +70,10 @@ class Replica:
     @_named
     def open(self) -> dict[str, Any]:
         """Load the model; this replica's node facts and engine description."""
-        from common.runner import open_session
+        from common.session import open_local_session
 
         self.facts = node_facts()
-        self.session = open_session(self.cfg)
+        self.session = open_local_session(self.cfg)
         return {**self.facts, "engine": self.session.backend.describe()}
 
     @_named

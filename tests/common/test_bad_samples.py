@@ -26,7 +26,7 @@ def broken_imagenet(tmp_path: Path) -> Path:
 
 
 def test_the_command_line_names_the_file(broken_imagenet: Path, tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "common.cli", "run", "resnet50", "--backend", "null",
+    done = subprocess.run([sys.executable, "-m", "tools.cli", "run", "resnet50", "--backend", "null",
                            "--scenario", "Offline", "--quick", "--dataset-path", str(broken_imagenet),
                            "--output", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)

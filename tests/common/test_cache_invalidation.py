@@ -142,7 +142,7 @@ def test_a_replaced_coco_image_is_read_again(tmp_path: Path) -> None:
 
 def cli_run(dataset: Path, out: Path, cache: Path) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "common.cli", "run", "resnet50", "--backend", "null",
+    done = subprocess.run([sys.executable, "-m", "tools.cli", "run", "resnet50", "--backend", "null",
                            "--scenario", "Offline", "--quick", "--accuracy", "--dataset-path", str(dataset),
                            "--output", str(out), "--cache-dir", str(cache)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)

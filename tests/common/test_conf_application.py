@@ -126,7 +126,7 @@ def test_runs_with_a_user_conf_log_no_loadgen_error(tmp_path_factory, scenario: 
     user.write_text("*.*.min_duration = 0\n*.*.min_query_count = 32\n*.Offline.min_query_count = 64\n"
                     "*.Server.target_qps = 2000\n")
     out = root / "out"
-    done = subprocess.run([sys.executable, "-m", "common.cli", "run", "resnet50", "--backend", "null", "--both",
+    done = subprocess.run([sys.executable, "-m", "tools.cli", "run", "resnet50", "--backend", "null", "--both",
                            "--scenario", scenario, "--dataset-path", str(data), "--output", str(out),
                            "--cache-dir", str(root / "cache"), "--user-conf", str(user)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)

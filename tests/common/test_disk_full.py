@@ -21,9 +21,9 @@ import pytest
 from synthetic_cli import cli_script
 
 from common import atomic
-from common.cli import main
 from common.disk_space import ACCURACY_ENTRY_BYTES, LOG_FLOOR_BYTES
 from common.output_folder import LOCK_NAME
+from tools.cli import main
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]

@@ -147,7 +147,7 @@ def test_the_command_line_refuses_a_bad_file_in_one_line(tmp_path: Path, backend
     (tmp_path / "data").mkdir()
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "common.cli", "run", "mobilenet", "--backend", backend, "--model", str(model),
+        [sys.executable, "-m", "tools.cli", "run", "mobilenet", "--backend", backend, "--model", str(model),
          "--dataset-path", str(tmp_path / "data"), "--output", str(out), "--quick"],
         capture_output=True, text=True, cwd=REPO, timeout=120)
     assert time.monotonic() - started < 60

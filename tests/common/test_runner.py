@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import common.runner as runner
 from common.accuracy.log import read_accuracy_log
 from common.backends.base import Backend
 from common.benchmark import ModelIO
@@ -49,7 +48,7 @@ class IdentityBackend(Backend):
 def identity(monkeypatch: pytest.MonkeyPatch):
     def install(**kwargs) -> IdentityBackend:
         backend = IdentityBackend(**kwargs)
-        monkeypatch.setattr(runner, "make_backend", lambda *a, **k: backend)
+        monkeypatch.setattr("common.session.make_backend", lambda *a, **k: backend)
         return backend
 
     return install
@@ -118,9 +117,10 @@ def test_missing_dataset_and_bad_options_are_usage_errors(synthetic, tmp_path: P
     from common.errors import UsageError
 
     with pytest.raises(UsageError, match="--dataset-path"):
-        run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=tmp_path / "nope"))
+        run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=tmp_path / "nope", output=tmp_path / "out"))
     with pytest.raises(UsageError, match="--max-batchsize"):
-        run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=tmp_path, max_batchsize=0))
+        run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=tmp_path, max_batchsize=0,
+                                output=tmp_path / "out"))
     with pytest.raises(UsageError, match=r"--count 1000: .* has only 40 samples for the performance phase"):
         run_benchmark(RunConfig("resnet50", "null", "Offline", dataset_path=tmp_path, count=1000,
                                 output=tmp_path / "out"))
@@ -128,14 +128,14 @@ def test_missing_dataset_and_bad_options_are_usage_errors(synthetic, tmp_path: P
         run_benchmark(RunConfig("resnet50", "null", "Server", dataset_path=tmp_path, batch_timeout_ms=-5,
                                 output=tmp_path / "out"))
     with pytest.raises(UsageError, match="--backend tensorflow"):
-        run_benchmark(RunConfig("resnet50", "tensorflow", "Offline", dataset_path=tmp_path))
+        run_benchmark(RunConfig("resnet50", "tensorflow", "Offline", dataset_path=tmp_path, output=tmp_path / "out"))
 
 
 def test_multistream_search_finds_the_largest_samples_per_query(synthetic, identity, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A backend taking 40 ms per sample meets a 220 ms bound up to 5 samples per query, not 6 (20 ms either
     side: room for a busy machine's scheduling delays)."""
-    from common import multistream_search
+    from tools.search import multistream as multistream_search
 
     class PerSample(IdentityBackend):
         def predict(self, feeds):
@@ -143,7 +143,7 @@ def test_multistream_search_finds_the_largest_samples_per_query(synthetic, ident
             return [feeds["x"]]
 
     backend = PerSample()
-    monkeypatch.setattr(runner, "make_backend", lambda *a, **k: backend)
+    monkeypatch.setattr("common.session.make_backend", lambda *a, **k: backend)
     user = tmp_path / "user.conf"
     user.write_text("*.MultiStream.target_latency = 220\n")
     outcome = multistream_search.find_samples_per_query(RunConfig(

@@ -11,7 +11,7 @@ import pytest
 from common.registry import benchmarks
 from common.samples import export_random_model
 
-CLI = [sys.executable, "-m", "common.cli"]
+CLI = [sys.executable, "-m", "tools.cli"]
 
 
 @pytest.fixture(scope="session")

@@ -130,7 +130,7 @@ def test_the_command_line_refuses_a_missing_coco_image_before_loadgen(coco: Path
     (coco / "val2017" / name).unlink()
     out = tmp_path / "out"
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "common.cli", "run", "ssd-mobilenet", "--backend", "null",
+    done = subprocess.run([sys.executable, "-m", "tools.cli", "run", "ssd-mobilenet", "--backend", "null",
                            "--scenario", "Offline", "--quick", "--dataset-path", str(coco), "--output", str(out),
                            "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, timeout=120,
                           cwd=ROOT)

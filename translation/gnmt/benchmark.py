@@ -50,6 +50,7 @@ class GNMTBenchmark(Benchmark):
     payload_kind = TRANSLATION
     info = BenchmarkInfo(
         name="gnmt",
+        submission_model="gnmt",  # the v0.5 submission's model name
         title="GNMT (4-layer, tensorflow/nmt)",
         dataset="WMT16 EN-DE newstest2014 (tokenized, BPE 32k)",
         quality=QualityTarget("BLEU", 23.9, 0.99, unit=""),  # v0.5: 99% of 23.9 BLEU = 23.661

@@ -22,8 +22,8 @@ USAGE
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=common/scripts/lib.sh
-source "$here/../../common/scripts/lib.sh"
+# shellcheck source=tools/download/lib.sh
+source "$here/../../tools/download/lib.sh"
 base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 record=3437893  # v0.5 facts: gnmt_inference_data.zip
 repeats=1300  # v0.5: the .large file is 1,300 copies of the 3,003-line accuracy set

@@ -18,8 +18,8 @@ USAGE
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=common/scripts/lib.sh
-source "$here/../../common/scripts/lib.sh"
+# shellcheck source=tools/download/lib.sh
+source "$here/../../tools/download/lib.sh"
 base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 record=2530924  # v0.5 facts: gnmt_model.zip
 folder=ende_gnmt_model_4_layer

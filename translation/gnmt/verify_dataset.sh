@@ -18,8 +18,8 @@ USAGE
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=common/scripts/lib.sh
-source "$here/../../common/scripts/lib.sh"
+# shellcheck source=tools/download/lib.sh
+source "$here/../../tools/download/lib.sh"
 parse_folder_option d "${DATA_DIR:-./data/wmt16}" "$@"
 folder="$option_dir"
 [[ ${#positional[@]} -eq 0 ]] || die "unexpected argument ${positional[0]} (see -h)"

@@ -27,8 +27,8 @@ USAGE
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=common/scripts/lib.sh
-source "$here/../../common/scripts/lib.sh"
+# shellcheck source=tools/download/lib.sh
+source "$here/../../tools/download/lib.sh"
 base="${MLPERF_COCO_BASE_URL:-http://images.cocodataset.org}"
 output="${DATA_DIR:-./coco}"
 keep=0

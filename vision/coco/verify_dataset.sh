@@ -19,6 +19,6 @@ USAGE
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=common/scripts/lib.sh
-source "$here/../../common/scripts/lib.sh"
+# shellcheck source=tools/download/lib.sh
+source "$here/../../tools/download/lib.sh"
 verify_with_python vision.coco.verify "${DATA_DIR:-./coco}" "--any-count --decode" "$@"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check and extract the ImageNet 2012 validation tar, then place the shipped val_map.txt.
 # ImageNet cannot be downloaded anonymously: pass the tar you downloaded from image-net.org, or a URL
-# you are entitled to download it from (fetched resumably with common.download).
+# you are entitled to download it from (fetched resumably with tools.download.fetch).
 set -euo pipefail
 
 TAR_NAME="ILSVRC2012_img_val.tar"
@@ -27,8 +27,8 @@ USAGE
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=common/scripts/lib.sh
-source "$here/../../common/scripts/lib.sh"
+# shellcheck source=tools/download/lib.sh
+source "$here/../../tools/download/lib.sh"
 parse_folder_option o "${DATA_DIR:-./imagenet}" "$@"
 output="$option_dir"
 [[ ${#positional[@]} -eq 1 ]] || die "pass the path or URL of ${TAR_NAME} (see -h)"

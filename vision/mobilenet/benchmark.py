@@ -19,6 +19,7 @@ PREDICTIONS = "MobilenetV1/Predictions/Reshape_1:0"  # official graph: softmax [
 
 INFO = BenchmarkInfo(
     name="mobilenet",
+    submission_model="mobilenet",  # the v0.5 submission's model name
     title="MobileNet-v1",
     dataset="ImageNet 2012 val (224x224)",
     quality=QualityTarget("top-1", 71.68, 0.98),  # v0.5 rules: 98% of FP32 71.68%

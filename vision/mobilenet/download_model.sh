@@ -19,8 +19,8 @@ USAGE
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=common/scripts/lib.sh
-source "$here/../../common/scripts/lib.sh"
+# shellcheck source=tools/download/lib.sh
+source "$here/../../tools/download/lib.sh"
 base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 frozen="mobilenet_v1_1.0_224_frozen.pb"
 parse_output_option "${MODEL_DIR:-./models}" "$@"

@@ -17,6 +17,7 @@ from vision.resnet50.model import resnet50
 
 INFO = BenchmarkInfo(
     name="resnet50",
+    submission_model="resnet",  # the v0.5 submission's model name
     title="ResNet50-v1.5",
     dataset="ImageNet 2012 val (224x224)",
     quality=QualityTarget("top-1", 76.46, 0.99),  # v0.5 rules: 99% of FP32 76.46%

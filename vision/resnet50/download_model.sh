@@ -24,8 +24,8 @@ ONNX_MD5="${RESNET50_ONNX_MD5:-a638cf028b5870da29e09ccc2f7182e7}"
 PB_MD5="${RESNET50_PB_MD5:-7b94a2da05dd30f6c0af23a46bc08886}"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=common/scripts/lib.sh
-source "$here/../../common/scripts/lib.sh"
+# shellcheck source=tools/download/lib.sh
+source "$here/../../tools/download/lib.sh"
 base="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 parse_output_option "${MODEL_DIR:-./models}" "$@"
 

@@ -23,6 +23,7 @@ REFERENCE_STATE_DICT = Path(__file__).with_name("reference_state_dict.json")  # 
 class SSDMobileNetBenchmark(CocoDetector):
     info = BenchmarkInfo(
         name="ssd-mobilenet",
+        submission_model="ssd-small",  # the v0.5 submission's model name
         title="SSD-MobileNet-v1 300x300",
         dataset="COCO 2017 val (300x300)",
         quality=QualityTarget(metric="mAP", reference=22.0, fraction=0.99),

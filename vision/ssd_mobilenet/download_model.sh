@@ -23,8 +23,8 @@ USAGE
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=common/scripts/lib.sh
-source "$here/../../common/scripts/lib.sh"
+# shellcheck source=tools/download/lib.sh
+source "$here/../../tools/download/lib.sh"
 zenodo="${MLPERF_ZENODO_BASE_URL:-https://zenodo.org/record}"
 tf_models="${MLPERF_TF_MODELS_BASE_URL:-http://download.tensorflow.org/models/object_detection}"
 parse_output_option "${MODEL_DIR:-./models}" "$@"

@@ -24,6 +24,7 @@ REFERENCE_STATE_DICT = Path(__file__).with_name("reference_state_dict.json")  # 
 class SSDResNet34Benchmark(CocoDetector):
     info = BenchmarkInfo(
         name="ssd-resnet34",
+        submission_model="ssd-large",  # the v0.5 submission's model name
         title="SSD-ResNet34 1200x1200",
         dataset="COCO 2017 val (1200x1200)",
         quality=QualityTarget(metric="mAP", reference=20.0, fraction=0.99),

@@ -78,7 +78,7 @@ def write_log(path: Path, results: dict[int, bytes]) -> Path:
 
 def accuracy(log: Path, dataset: Path) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "common.cli", "accuracy", "resnet50", "--log", str(log),
+    done = subprocess.run([sys.executable, "-m", "tools.cli", "accuracy", "resnet50", "--log", str(log),
                            "--dataset-path", str(dataset)], capture_output=True, text=True, timeout=120, cwd=ROOT)
     return done, time.monotonic() - started
 

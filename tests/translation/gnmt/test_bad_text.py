@@ -67,7 +67,7 @@ def test_the_command_line_stops_before_loadgen_with_one_line(folder: Path, tmp_p
     spoil(folder / PERFORMANCE_SOURCE, 99)
     out = tmp_path / "out"
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "common.cli", "run", "gnmt", "--backend", "null", "--scenario",
+    done = subprocess.run([sys.executable, "-m", "tools.cli", "run", "gnmt", "--backend", "null", "--scenario",
                            "Offline", "--quick", "--dataset-path", str(folder), "--output", str(out)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 2 and time.monotonic() - started < 60

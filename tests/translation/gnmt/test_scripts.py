@@ -1,6 +1,6 @@
 """The GNMT scripts' command lines, and download_model.sh giving a checkpoint the loader reads.
 
-tests/scripts/test_gnmt_scripts.py covers downloads, resumes and verification against a local HTTP mirror.
+tests/tools/download/test_gnmt_scripts.py covers downloads, resumes and verification against a local HTTP mirror.
 """
 
 from __future__ import annotations

@@ -12,10 +12,10 @@ import pytest
 
 from common.accuracy.log import read_accuracy_log
 from common.benchmark import DatasetOptions
-from common.cli import main
 from common.errors import UsageError
 from common.runner import RunConfig, run_benchmark
 from common.samples import RANDOM_WEIGHTS_SUFFIX
+from tools.cli import main
 from vision.imagenet.val_map import read_val_map
 
 COUNT = 4  # samples per end-to-end run: enough for batches of 2 and a known score

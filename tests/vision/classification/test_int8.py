@@ -14,11 +14,11 @@ import onnxruntime as ort
 import pytest
 
 from common.benchmark import DatasetOptions
-from common.calibration.quantize import interface, quantized_ops
-from common.calibration.record import read_record
-from common.cli import main
+from common.calibration_record import read_record
 from common.runner import RunConfig, run_benchmark
 from common.samples import RANDOM_WEIGHTS_SUFFIX, SAMPLE_CALIBRATION_LIST, SYNTHETIC_MARKER
+from tools.calibration.quantize import interface, quantized_ops
+from tools.cli import main
 from vision.imagenet.samples import calibration_names
 
 # Outputs of int8 against fp32 on the 20 sample images, random weights. Random logits carry no class

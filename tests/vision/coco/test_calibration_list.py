@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from common.calibration.lists import read_names
+from tools.calibration.lists import read_names
 from vision.coco.calibration_lists import CALIBRATION_IMAGES_DIR, CALIBRATION_LISTS
 
 SHA256 = "ca6f97a9e49db992d18bf01dc98d7b164c5f57c0ce2553c45365ca8445bec559"  # as shipped (calibration/COCO)

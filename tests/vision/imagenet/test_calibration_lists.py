@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from common.calibration.lists import read_names
+from tools.calibration.lists import read_names
 from vision.imagenet.calibration_lists import CALIBRATION_LISTS
 
 # sha256 of the files as shipped (mlcommons/inference calibration/ImageNet, transcribed from the stored copy)

@@ -11,11 +11,11 @@ import onnxruntime as ort
 import pytest
 
 from common.benchmark import DatasetOptions
-from common.calibration.command import CalibrateConfig, calibrate
-from common.calibration.quantize import fp32_inputs_of, interface, quantized_ops
 from common.registry import get_benchmark
 from common.runner import RunConfig, run_benchmark
 from common.samples import SAMPLE_CALIBRATION_LIST, make_all_samples
+from tools.calibration.command import CalibrateConfig, calibrate
+from tools.calibration.quantize import fp32_inputs_of, interface, quantized_ops
 from vision.ssd_mobilenet.official_graph import INPUT
 
 # The class logits of int8 against fp32 (random weights), per image over all anchors and classes: the

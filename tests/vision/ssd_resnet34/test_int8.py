@@ -15,11 +15,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from common.benchmark import DatasetOptions
-from common.calibration.command import CalibrateConfig, calibrate
-from common.calibration.quantize import fp32_inputs_of, interface, quantized_ops
 from common.registry import get_benchmark
 from common.runner import RunConfig, run_benchmark
 from common.samples import SAMPLE_CALIBRATION_LIST, make_all_samples
+from tools.calibration.command import CalibrateConfig, calibrate
+from tools.calibration.quantize import fp32_inputs_of, interface, quantized_ops
 from vision.ssd_resnet34.anchors import FEATURE_MAPS
 from vision.ssd_resnet34.model import BOXES_PER_LOCATION, NUM_LABELS
 

@@ -1,0 +1,2 @@
+"""Peak searches: the Server target QPS, the MultiStream samples per query, and the one bounded bisection
+both use."""
