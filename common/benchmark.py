@@ -29,6 +29,8 @@ from common.rules import v05_rule
 if TYPE_CHECKING:  # torch is only needed by benchmarks that offer the pytorch backend
     import torch
 
+    from common.accuracy.options import ScoreOptions
+
 
 @dataclass(frozen=True)
 class QualityTarget:
@@ -213,8 +215,10 @@ class Benchmark(ABC):
         """Open the dataset folder (raise FileNotFoundError/ValueError naming the file and the fix)."""
 
     @abstractmethod
-    def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
-        """Score accuracy payloads keyed by qsl index (each index once)."""
+    def score(self, results: Mapping[int, bytes], dataset_path: Path,
+              options: ScoreOptions | None = None) -> AccuracyReport:
+        """Score accuracy payloads keyed by qsl index (each index once); ``options`` are those of the v0.5
+        accuracy scripts that apply to the benchmark (``mlperf-ref accuracy`` refuses the others)."""
 
     def full_dataset_size(self, purpose: str) -> int | None:
         """The QSL total of a v0.5 run's ``purpose`` phase (accuracy or performance) on the full dataset:

@@ -1,7 +1,11 @@
 """Read what LoadGen wrote: the summary, the effective settings, and why a run is INVALID in plain words.
 
-Written against the logs of mlcommons-loadgen 6.0.17 (``mlperf_log_summary.txt`` as text,
-``mlperf_log_detail.txt`` as ``:::MLLOG {json}`` lines).
+Two formats are read. Today's (mlcommons-loadgen 6.0.17): ``mlperf_log_detail.txt`` as ``:::MLLOG {json}``
+lines. 2019's (the v0.5 LoadGen the published v0.5 results ran on): text lines
+``"pid": P, "tid": T, "ts": Nns : message``, the settings as ``key : value`` blocks after ``Effective
+Settings:`` and ``Requested Settings:``, and no result entries (the summary alone states the result). The
+summary (``mlperf_log_summary.txt``) is text in both; 2019 spells the scenarios ``Single Stream`` and
+``Multi Stream``, read here as ``SingleStream`` and ``MultiStream``.
 """
 
 from __future__ import annotations
@@ -174,7 +178,7 @@ def _take_field(summary: LoadGenSummary, section: str | None, key: str, value: s
     if key == "SUT name":
         summary.sut_name = value
     elif key == "Scenario":
-        summary.scenario = value
+        summary.scenario = _V05_SCENARIOS.get(value, value)
     elif key == "Mode":
         summary.mode = value
     elif key == "Result is":
@@ -192,32 +196,143 @@ def _take_field(summary: LoadGenSummary, section: str | None, key: str, value: s
 
 
 def parse_detail(path: Path) -> dict[str, Any]:
-    """The settings and results LoadGen logged in ``mlperf_log_detail.txt``.
+    """The settings and results LoadGen logged in ``mlperf_log_detail.txt`` (either format).
 
     Returns ``{key: value}`` for every ``effective_*``, ``requested_*``, ``result_*`` and
     ``early_stopping_*`` entry, ``loadgen_version`` and ``qsl_reported_*_count``, plus ``"errors"`` and
-    ``"warnings"``: the values of the entries LoadGen flagged as errors or warnings, in order. A line
-    cut short (a run that crashed while writing) is skipped.
+    ``"warnings"``: the values of the entries LoadGen flagged as errors or warnings, in order;
+    ``"format"``: :data:`MLLOG_FORMAT` or :data:`V05_FORMAT`; ``"finished"``: whether the log reaches
+    the counters LoadGen writes once the test is over (a log cut short has not); ``"loaded_qsl_sets"``:
+    the sample sets LoadGen loaded, in order (each a list of qsl indices); ``"test_span_s"``: the
+    seconds from LoadGen's POWER_BEGIN to its POWER_END stamp (None if not logged). 2019's logs name the
+    settings as today's do (``effective_scenario`` "SingleStream", ``effective_test_mode``
+    "PerformanceOnly", ``effective_min_duration_ms``, ...). A line cut short is skipped. A file with no
+    LoadGen line at all (empty, binary, another file) is refused with its path (UsageError).
     """
-    detail: dict[str, Any] = {"errors": [], "warnings": []}
-    for line in _read_text(path, "LoadGen detail log").splitlines():
+    text = _read_text(path, "LoadGen detail log")
+    detail = _parse_mllog(text) if any(line.startswith(_MLLOG_PREFIX) for line in text.splitlines()) \
+        else _parse_v05(text)
+    if detail is None:
+        raise UsageError(f"{path} is not a LoadGen detail log: it holds no :::MLLOG line nor any 2019 "
+                         f"LoadGen line (empty, binary or another file); put the run's own log back")
+    detail["test_span_s"] = _span_s(detail.pop("power_begin", None), detail.pop("power_end", None))
+    return detail
+
+
+def _span_s(begin: Any, end: Any) -> float | None:
+    """Seconds between LoadGen's POWER_BEGIN and POWER_END stamps ("10-16-2019 10:03:00.670")."""
+    from datetime import datetime
+
+    try:
+        first, last = (datetime.strptime(str(stamp), "%m-%d-%Y %H:%M:%S.%f") for stamp in (begin, end))
+    except ValueError:
+        return None
+    return (last - first).total_seconds()
+
+
+MLLOG_FORMAT = "MLLOG"  # LoadGen 1.0 and later: one JSON entry a line
+V05_FORMAT = "v0.5 text"  # the 2019 LoadGen of the v0.5 round
+_DETAIL_KEYS = ("loadgen_version", "qsl_reported_total_count", "qsl_reported_performance_count")
+
+
+def _parse_mllog(text: str) -> dict[str, Any]:
+    detail: dict[str, Any] = {"errors": [], "warnings": [], "format": MLLOG_FORMAT, "finished": False,
+                              "loaded_qsl_sets": []}
+    for line in text.splitlines():
         if not line.startswith(_MLLOG_PREFIX):
             continue
         try:
             entry = json.loads(line[len(_MLLOG_PREFIX) :])
         except json.JSONDecodeError:
             continue
-        key, value = entry.get("key", ""), entry.get("value")
+        if not isinstance(entry, dict):
+            continue
+        key, value = str(entry.get("key", "")), entry.get("value")
         metadata = entry.get("metadata") or {}
+        if key.startswith("logger_"):  # the log contention counters: written once the test is over
+            detail["finished"] = True
+        if key in ("power_begin", "power_end"):
+            detail[key] = value
+        if key == "loaded_qsl_set" and isinstance(value, list):
+            detail["loaded_qsl_sets"].append(value)
         if metadata.get("is_error"):
             detail["errors"].append(value)
         elif metadata.get("is_warning"):
             detail["warnings"].append(value)
-        elif key.startswith(("effective_", "requested_", "result_", "early_stopping_")) or key in (
-            "loadgen_version", "qsl_reported_total_count", "qsl_reported_performance_count",
-        ):
+        elif key.startswith(("effective_", "requested_", "result_", "early_stopping_")) or key in _DETAIL_KEYS:
             detail[key] = value
     return detail
+
+
+_V05_LINE = re.compile(r'^"pid": \d+, "tid": \d+, "ts": \d+ns : ?(.*)$')
+_V05_SCENARIOS = {"Single Stream": "SingleStream", "Multi Stream": "MultiStream", "Server": "Server",
+                  "Offline": "Offline"}
+_V05_MODES = {"Performance": "PerformanceOnly", "Accuracy": "AccuracyOnly", "Submission": "SubmissionRun",
+              "Find Peak Performance": "FindPeakPerformance"}
+_V05_NAMES = {"Scenario": "scenario", "Test mode": "test_mode", "target_latency (ns)": "target_latency_ns",
+              "target_duration (ms)": "target_duration_ms", "min_duration (ms)": "min_duration_ms",
+              "max_duration (ms)": "max_duration_ms"}
+_V05_BLOCKS = {"Effective Settings:": "effective_", "Requested Settings:": "requested_"}
+_V05_FACTS = {"QSL total size": "qsl_reported_total_count", "QSL performance size*": "qsl_reported_performance_count"}
+
+
+def _v05_value(name: str, text: str) -> Any:
+    text = text.strip()
+    if name == "scenario":
+        return _V05_SCENARIOS.get(text, text)
+    if name == "test_mode":
+        return _V05_MODES.get(text, text)
+    if text in ("true", "false"):
+        return text == "true"
+    number = _number(text)
+    return text if number is None else number
+
+
+def _parse_v05(text: str) -> dict[str, Any] | None:
+    """2019's text detail log as :func:`parse_detail` returns it; None when no line has its form."""
+    detail: dict[str, Any] = {"errors": [], "warnings": [], "format": V05_FORMAT, "finished": False,
+                              "loaded_qsl_sets": []}
+    block: str | None = None
+    seen = False
+    for line in text.splitlines():
+        match = _V05_LINE.match(line)
+        if not match:
+            continue  # git log and file hash lines belong to the entry above them
+        seen = True
+        message = match.group(1).replace("\x00", "").strip()
+        if message in _V05_BLOCKS:
+            block = _V05_BLOCKS[message]
+            continue
+        if not message:
+            block = None  # an empty entry ends a settings block
+            continue
+        if message.startswith("ERROR :"):
+            detail["errors"].append(message.split(":", 1)[1].strip())
+        elif message.startswith("WARNING :"):
+            detail["warnings"].append(message.split(":", 1)[1].strip())
+        elif message.startswith("Found Audit Config file"):
+            detail["warnings"].append(message)  # LoadGen 6 flags this one as a warning: read alike
+        elif message == "Log Contention Counters:":
+            detail["finished"] = True
+        elif message.startswith("Loading QSL :"):  # Loading QSL : "set" : "[27228,48787,...]"
+            loaded = re.search(r'"\[([\d,\s]*)\]"', message)
+            if loaded:
+                detail["loaded_qsl_sets"].append([int(i) for i in loaded.group(1).split(",") if i.strip()])
+        elif block is not None and ":" in message:
+            key, value = (part.strip() for part in message.split(":", 1))
+            name = _V05_NAMES.get(key, key)
+            detail[block + name] = _v05_value(name, value)
+        elif ":" in message:
+            key, value = (part.strip() for part in message.split(":", 1))
+            if key in _V05_FACTS:
+                detail[_V05_FACTS[key]] = _v05_value(key, value)
+            elif key == "version" and "loadgen_version" not in detail:
+                detail["loadgen_version"] = value
+            elif key in ("POWER_BEGIN", "POWER_END"):  # "mode" : Performance, "time" : 10-16-2019 10:03:00.670
+                stamp = re.search(r'"time" : (.+)$', value)
+                if stamp:
+                    detail[key.lower()] = stamp.group(1).strip()
+    return detail if seen else None
 
 
 # ---------------------------------------------------------------------------------------------------

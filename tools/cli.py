@@ -142,10 +142,20 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", type=Path, required=True)
     export.add_argument("--seed", type=int, default=0)
 
-    accuracy = sub.add_parser("accuracy", help="score an existing mlperf_log_accuracy.json")
+    accuracy = sub.add_parser("accuracy", help="score an existing mlperf_log_accuracy.json (any SUT's)",
+                              epilog="the options of the v0.5 scripts: --dtype (accuracy-imagenet.py); "
+                                     "--use-inv-map, --remove-48-empty-images, --output-file (accuracy-coco.py)")
     accuracy.add_argument("benchmark", metavar="BENCHMARK")
     accuracy.add_argument("--log", type=Path, required=True)
     accuracy.add_argument("--dataset-path", type=Path, required=True)
+    accuracy.add_argument("--dtype", choices=["float32", "int32", "int64"],
+                          help="ResNet50/MobileNet: the label's type in the payloads (default: decided from them)")
+    accuracy.add_argument("--use-inv-map", action="store_true",
+                          help="SSD: classes are 1..80 (SSD-ResNet34's), mapped to the COCO category ids")
+    accuracy.add_argument("--remove-48-empty-images", action="store_true",
+                          help="SSD: the dataset was preprocessed without the 48 images that have no annotations")
+    accuracy.add_argument("--output-file", type=Path, metavar="FILE",
+                          help="SSD: also write the detections as COCO results JSON")
 
     quick = sub.add_parser("quickstart", help="every benchmark on the sample data, quick mode, one table")
     quick.add_argument("--output", type=Path, default=Path("output/quickstart"))
@@ -189,6 +199,9 @@ def _add_submission_parsers(sub: argparse._SubParsersAction) -> None:
 
     check = sub.add_parser("check", help="check a submission tree: the v0.5 checker's rules and stricter ones")
     check.add_argument("folder", type=Path, metavar="DIR", help="the tree's root (submission --output)")
+    check.add_argument("--dataset-path", action="append", metavar="BENCH=DIR",
+                       help="re-score BENCH's accuracy logs on this dataset (repeat per benchmark); without it "
+                            "accuracy.txt's figure is taken as stated, and a note says so")
 
 
 def _run_config(args: argparse.Namespace, argv: Sequence[str]):
@@ -295,14 +308,19 @@ def _export(args: argparse.Namespace) -> int:
 
 def _accuracy(args: argparse.Namespace) -> int:
     from common.accuracy.log import read_accuracy_log
-    from common.accuracy.payloads import require_kind
+    from common.accuracy.options import ScoreOptions
+    from common.accuracy.payloads import CLASSIFICATION, require_kind
 
     if not args.dataset_path.is_dir():  # before the benchmark (and its engine) is imported
         raise UsageError(f"--dataset-path {args.dataset_path}: no such folder")
+    options = ScoreOptions(dtype=args.dtype, use_inv_map=args.use_inv_map,
+                           remove_48_empty_images=args.remove_48_empty_images, output_file=args.output_file)
     results = read_accuracy_log(args.log)
     bench = get_benchmark(args.benchmark)
-    require_kind(results, bench.payload_kind, args.log, args.benchmark)
-    report = bench.score(results, args.dataset_path)
+    options.require_applies(bench.payload_kind, args.benchmark)
+    if not (bench.payload_kind == CLASSIFICATION and args.dtype):  # a given --dtype reads any label as told
+        require_kind(results, bench.payload_kind, args.log, args.benchmark)
+    report = bench.score(results, args.dataset_path, options)
     for line in report.lines:
         print(line)
     target = bench.info.quality

@@ -2,8 +2,10 @@
 refuses another benchmark's log instead of scoring it as 0%.
 
 Each benchmark's payload has a form of its own (see each benchmark's post-processing):
-- classification (ResNet50, MobileNet): one float32 per sample, the label, a whole number in -1..1000;
-- detection (SSD-MobileNet, SSD-ResNet34): 7 float32 per detection, the first being the sample's qsl index;
+- classification (ResNet50, MobileNet): the label, a whole number in -1..1000, as the first value of a
+  float32, int32 or int64 payload (``accuracy-imagenet.py --dtype``; ours write one float32);
+- detection (SSD-MobileNet, SSD-ResNet34): 7 float32 per detection ``[qsl index, box, score, class]``: a
+  whole class and a score in 0..1 (some SUTs wrote garbage for the index; accuracy-coco.py goes by LoadGen's);
 - translation (GNMT): the translation as UTF-8 text.
 Empty payloads (samples a failed run left unanswered) say nothing and are skipped.
 """
@@ -16,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from common.accuracy.labels import choose_labels, fitting_dtypes, payload_sizes
 from common.errors import UsageError
 
 CLASSIFICATION, DETECTION, TRANSLATION = "classification", "detection", "translation"
 FORMS = {
-    CLASSIFICATION: "one float32 label per sample",
+    CLASSIFICATION: "one float32, int32 or int64 label per sample",
     DETECTION: "7 float32 per detection",
     TRANSLATION: "UTF-8 text",
 }
@@ -30,19 +33,19 @@ MAX_LABEL = 1000  # ImageNet labels with the background class: -1..1000
 
 
 def _classification(payloads: Mapping[int, bytes]) -> bool:
-    if any(len(p) != 4 for p in payloads.values()):
-        return False
-    labels = np.frombuffer(b"".join(payloads.values()), np.float32)
-    return bool(np.all(np.isfinite(labels)) and np.all(labels == np.round(labels))
-                and np.all((labels >= -1) & (labels <= MAX_LABEL)))
+    return 1.0 in fitting_dtypes(payloads).values()
 
 
 def _detection(payloads: Mapping[int, bytes]) -> bool:
-    for index, payload in payloads.items():
+    for payload in payloads.values():
         if len(payload) % (4 * DETECTION_FIELDS):
             return False
-        if not np.all(np.frombuffer(payload, np.float32)[::DETECTION_FIELDS] == np.float32(index)):
-            return False
+        rows = np.frombuffer(payload, np.float32).reshape(-1, DETECTION_FIELDS)
+        scores, classes = rows[:, 5], rows[:, 6]
+        with np.errstate(invalid="ignore"):
+            if not (np.all((scores >= 0) & (scores <= 1)) and np.all(classes == np.round(classes))
+                    and np.all((classes >= 0) & (classes <= MAX_LABEL))):
+                return False
     return True
 
 
@@ -71,7 +74,7 @@ def payload_kind(results: Mapping[int, bytes]) -> str | None:
     answered = {index: payload for index, payload in results.items() if payload}
     if not answered:
         return None
-    for kind, fits in ((CLASSIFICATION, _classification), (DETECTION, _detection), (TRANSLATION, _translation)):
+    for kind, fits in ((DETECTION, _detection), (CLASSIFICATION, _classification), (TRANSLATION, _translation)):
         if fits(answered):
             return kind
     return None
@@ -84,8 +87,14 @@ def require_kind(results: Mapping[int, bytes], expected: str | None, log: Path, 
     kind = payload_kind(results)
     if kind == expected:
         return
+    if kind is None and expected == CLASSIFICATION:
+        try:  # says what the payloads are and asks for --dtype
+            choose_labels(results)
+        except UsageError as exc:
+            raise UsageError(f"--log {log}: {exc}") from None
     if kind is None:
-        raise UsageError(f"--log {log}: not a {benchmark} accuracy log: its payloads are not {FORMS[expected]} "
-                         "(nor any benchmark's); score the mlperf_log_accuracy.json of a run of this benchmark")
+        raise UsageError(f"--log {log}: not a {benchmark} accuracy log: its payloads ({payload_sizes(results)}) are "
+                         f"not {FORMS[expected]} (nor any benchmark's); score the mlperf_log_accuracy.json of a run "
+                         "of this benchmark")
     raise UsageError(f"--log {log}: not a {benchmark} accuracy log: it looks like one of {WRITERS[kind]} "
                      f"({FORMS[kind]}); score it with that benchmark, or pass this benchmark's log")

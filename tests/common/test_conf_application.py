@@ -124,13 +124,14 @@ def test_runs_with_a_user_conf_log_no_loadgen_error(tmp_path_factory, scenario: 
     data = make_all_samples(root / "samples", ["resnet50"])["resnet50"]
     user = root / "user.conf"
     user.write_text("*.*.min_duration = 0\n*.*.min_query_count = 32\n*.Offline.min_query_count = 64\n"
-                    "*.Server.target_qps = 2000\n")
+                    "*.Server.target_qps = 200\n")
     out = root / "out"
     done = subprocess.run([sys.executable, "-m", "tools.cli", "run", "resnet50", "--backend", "null", "--both",
                            "--scenario", scenario, "--dataset-path", str(data), "--output", str(out),
                            "--cache-dir", str(root / "cache"), "--user-conf", str(user)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
+    # 1: a busy machine can miss the Server bound (a latency FAIL); what this test is about is LoadGen's errors
+    assert done.returncode in (0, 1) and not done.stderr.strip(), done.stderr
     for phase in ("accuracy", "performance"):
         detail = (out / phase / "mlperf_log_detail.txt").read_text()
         assert '"is_error": true' not in detail

@@ -60,7 +60,7 @@ class SyntheticBenchmark(Benchmark):
     def open_dataset(self, path: Path, options: DatasetOptions) -> Dataset:
         return VectorDataset(min(SAMPLES, options.count or SAMPLES))
 
-    def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
+    def score(self, results: Mapping[int, bytes], dataset_path: Path, options: object = None) -> AccuracyReport:
         good = sum(np.frombuffer(p, np.float32)[0] == i % FEATURES for i, p in results.items())
         value = 100 * good / len(results)
         return AccuracyReport(value, len(results), [f"accuracy={value:.3f}%"], f"accuracy={value:.3f}%")

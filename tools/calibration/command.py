@@ -79,7 +79,15 @@ def calibrate(cfg: CalibrateConfig) -> CalibrationRecord:
     """Write the int8 model ``cfg.output``; return the record it carries."""
     import onnx
 
-    from tools.calibration.quantize import QUANTIZED_OPS, check_io, interface, load_fp32_model, quantize, quantized_ops
+    from tools.calibration.quantize import (
+        BODY_OPS,
+        QUANTIZED_OPS,
+        check_io,
+        interface,
+        load_fp32_model,
+        quantize,
+        quantized_ops,
+    )
     from tools.calibration.reader import DatasetReader
 
     family = _check_options(cfg)
@@ -100,10 +108,10 @@ def calibrate(cfg: CalibrateConfig) -> CalibrationRecord:
     record = quantize(Path(cfg.model), DatasetReader(dataset, task, cfg.progress), cfg.method, Path(cfg.output),
                       fields)
     written = onnx.load(str(cfg.output), load_external_data=False)
-    if interface(written) != interface(model) or not quantized_ops(written) <= set(QUANTIZED_OPS):
+    if interface(written) != interface(model) or not quantized_ops(written) <= {*QUANTIZED_OPS, *BODY_OPS}:
         Path(cfg.output).unlink()
         raise RunError(f"calibrate: the quantized model differs from {cfg.model} in its tensor names, or has "
-                       f"other ops than {', '.join(QUANTIZED_OPS)} quantized (removed it)")
+                       f"other ops than {', '.join((*QUANTIZED_OPS, *BODY_OPS))} quantized (removed it)")
     marker = Path(f"{cfg.output}{RANDOM_WEIGHTS_SUFFIX}")
     if random_weights:  # the mark beside the file, as export-model leaves it (the record carries it too)
         atomic_write_text(marker, f"{Path(cfg.output).name}: int8 calibration of {Path(cfg.model).name}, which has "

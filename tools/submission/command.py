@@ -132,9 +132,12 @@ def _report(args: argparse.Namespace, groups: dict[tuple[str, str], Group], audi
 
 def check(args: argparse.Namespace) -> int:
     """Print every problem of the tree, one a line; 1 if there is any."""
-    from tools.submission.check import check_tree
+    from tools.submission.check import check_report, dataset_paths
 
-    problems = check_tree(Path(args.folder))
+    report = check_report(Path(args.folder), dataset_paths(args.dataset_path or []))
+    problems = report.problems
+    for line in report.notes:
+        print(f"note: {line}")
     for line in problems:
         print(line)
     if problems:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
 
-from common.accuracy.bleu import RunningBleu
+from common.accuracy.bleu import score_translations
+from common.accuracy.options import ScoreOptions
 from common.accuracy.payloads import TRANSLATION
 from common.benchmark import (
     AccuracyReport,
@@ -78,44 +78,10 @@ class GNMTBenchmark(Benchmark):
     def torch_dynamic_int8(self) -> DynamicInt8:
         return DynamicInt8(to_dynamic_int8, DESCRIPTION)
 
-    def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
+    def score(self, results: Mapping[int, bytes], dataset_path: Path,
+              options: ScoreOptions | None = None) -> AccuracyReport:
         references = read_lines(require(Path(dataset_path), REFERENCE))
-        running = RunningBleu()
-        hypotheses, cleaned_references, skipped = [], [], 0
-        for index in sorted(results):
-            if not 0 <= index < len(references):
-                raise UsageError(f"accuracy log: sample {index} is beyond the {len(references)} lines of "
-                                 f"{REFERENCE} (score an accuracy-mode log of this dataset)")
-            payload = results[index]
-            if not payload:  # v0.5 process_accuracy.py skips an empty translation (quirk kept)
-                skipped += 1
-                continue
-            try:
-                text = payload.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise UsageError(f"accuracy log: sample {index} is not UTF-8 text ({exc})") from exc
-            reference = remove_bpe(references[index])
-            running.add(reference.split(" "), text.split(" "))
-            hypotheses.append(text)
-            cleaned_references.append(reference)
-        bleu = running.result()
-        lines = [
-            f"BLEU: {bleu.score:.3f} (v0.5: tokenized, case-sensitive, corpus BLEU-4 against {REFERENCE} "
-            f"without BPE joins; {running.translation_length} translation / {running.reference_length} "
-            "reference tokens)",
-            "precisions: " + " / ".join(f"{100 * p:.1f}" for p in bleu.precisions)
-            + f"  BP = {bleu.brevity_penalty:.3f}  ratio = {bleu.ratio:.3f}",
-        ]
-        extra = {"bleu": bleu.score, "precisions": bleu.precisions, "brevity_penalty": bleu.brevity_penalty,
-                 "skipped_empty": skipped}
-        if hypotheses:
-            sacre = detokenized_sacrebleu(hypotheses, cleaned_references)
-            lines.append(f"sacreBLEU on Moses-unescaped text (13a): {sacre:.2f} (extra; not the v0.5 metric)")
-            extra["sacrebleu_13a"] = sacre
-        if skipped:
-            lines.append(f"{skipped} empty translations skipped, as the v0.5 scorer does")
-        return AccuracyReport(value=round(bleu.score, 6), count=len(hypotheses), lines=lines,
-                              accuracy_txt=f"BLEU: {bleu.score:.3f}\n", extra=extra)
+        return score_translations(results, [remove_bpe(line) for line in references], REFERENCE)
 
     def make_samples(self, output: Path) -> Path:
         return write_samples(Path(output) / SAMPLES_FOLDER)
@@ -126,14 +92,3 @@ class GNMTBenchmark(Benchmark):
         vocabulary = len(Vocabulary.from_tokens(sample_text()[2]))
         config = GNMTConfig(vocabulary, vocabulary, num_units=EXPORT_NUM_UNITS)
         return write_tf_checkpoint(prefix, random_variables(config, seed))
-
-
-def detokenized_sacrebleu(hypotheses: list[str], references: list[str]) -> float:
-    """sacreBLEU (13a) after undoing the Moses escapes (``&quot;`` ...) and ``@-@`` splits of both sides."""
-    import sacrebleu
-
-    def detokenize(text: str) -> str:
-        return html.unescape(text.replace(" @-@ ", "-").replace(" @,@ ", ",").replace(" @.@ ", "."))
-
-    return sacrebleu.corpus_bleu([detokenize(h) for h in hypotheses],
-                                 [[detokenize(r) for r in references]]).score

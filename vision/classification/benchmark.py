@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from common.accuracy.options import ScoreOptions
 from common.accuracy.payloads import CLASSIFICATION
 from common.accuracy.top1 import score_top1
 from common.benchmark import AccuracyReport, Benchmark, Dataset, DatasetOptions, ModelIO, Task
@@ -62,8 +63,9 @@ class ImageNetClassifier(Benchmark):
     def open_calibration(self, path: Path, names: Sequence[str], options: DatasetOptions) -> Dataset:
         return open_calibration_images(path, names, self.preprocessing, options)
 
-    def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
-        return score_top1(results, read_val_map(dataset_path).labels)
+    def score(self, results: Mapping[int, bytes], dataset_path: Path,
+              options: ScoreOptions | None = None) -> AccuracyReport:
+        return score_top1(results, read_val_map(dataset_path).labels, (options or ScoreOptions()).dtype)
 
     def make_samples(self, output: Path) -> Path:
         return write_samples(output)

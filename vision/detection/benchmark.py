@@ -11,6 +11,7 @@ from typing import ClassVar
 from torch import nn
 
 from common.accuracy.coco_map import coco_map
+from common.accuracy.options import ScoreOptions
 from common.accuracy.payloads import DETECTION
 from common.benchmark import AccuracyReport, Benchmark, Dataset, DatasetOptions
 from vision.coco.annotations import annotations_path
@@ -48,8 +49,9 @@ class CocoDetector(Benchmark):
     def open_calibration(self, path: Path, names: Sequence[str], options: DatasetOptions) -> Dataset:
         return open_calibration_images(Path(path), names, self.recipe(options), options)
 
-    def score(self, results: Mapping[int, bytes], dataset_path: Path) -> AccuracyReport:
-        return coco_map(results, annotations_path(Path(dataset_path)))
+    def score(self, results: Mapping[int, bytes], dataset_path: Path,
+              options: ScoreOptions | None = None) -> AccuracyReport:
+        return coco_map(results, annotations_path(Path(dataset_path)), options=options)
 
     def make_samples(self, output: Path) -> Path:
         return make_coco_samples(Path(output) / "coco")

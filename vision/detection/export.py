@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import onnx
 import torch
 from torch import nn
 
@@ -22,21 +24,29 @@ def export_onnx_file(
     output: Path,
     input_name: str,
     output_names: Sequence[str],
+    rewrite: Callable[[onnx.ModelProto], onnx.ModelProto] | None = None,
 ) -> Path:
-    """Trace ``wrapper`` on ``example`` into one self-contained ONNX file, every tensor's batch dynamic."""
+    """Trace ``wrapper`` on ``example`` into one self-contained ONNX file, every tensor's batch dynamic
+    (``rewrite``: a change to the traced graph before it is written)."""
     names = list(output_names)
-    with atomic_open(output, "wb") as handle, torch.no_grad(), warnings.catch_warnings():
+    traced = io.BytesIO()
+    with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)  # the fixed image shapes are intended
         torch.onnx.export(
             wrapper,
             (example,),
-            handle,
+            traced,
             input_names=[input_name],
             output_names=names,
             opset_version=ONNX_OPSET,
             dynamo=False,
             dynamic_axes={input_name: {0: "batch"}, **{n: {0: "batch"} for n in names}},
         )
+    data = traced.getvalue()
+    if rewrite is not None:
+        data = rewrite(onnx.load_from_string(data)).SerializeToString()
+    with atomic_open(output, "wb") as handle:
+        handle.write(data)
     return output
 
 

@@ -69,3 +69,37 @@ def top_detections(
     top_boxes = torch.gather(boxes, 1, anchor.unsqueeze(-1).expand(-1, -1, 4))
     count = (top_scores > 0).sum(dim=1)
     return top_scores, top_boxes, top_index // a, count
+
+
+def shortlisted_detections(
+    scores: torch.Tensor,
+    boxes: torch.Tensor,
+    k: int,
+    shortlist: int,
+    max_per_class: int,
+    iou_threshold: float,
+    score_threshold: float,
+) -> tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
+    """:func:`top_detections` of NMS over each image's ``shortlist`` best (class, anchor) scores only.
+
+    Greedy NMS decides a box from the boxes of its class that score higher, so NMS on a class's best
+    candidates decides them as NMS on all of them would (TopK and NonMaxSuppression both put the lower
+    index first among equal scores, so a class's shortlisted boxes are the head of its full order). When
+    an image keeps ``k`` boxes from its shortlist, every box outside it scores lower than those ``k``: its
+    top ``k`` are the full NMS's. Returns the four outputs and whether every image kept ``k`` (when it is
+    False the caller takes the full NMS; ``exact_postprocessing`` makes that an ONNX ``If``).
+    """
+    n, c, a = scores.shape
+    best, flat = torch.topk(scores.reshape(n, c * a), shortlist, dim=1)
+    label, anchor = flat // a, flat % a
+    short_boxes = torch.gather(boxes, 1, anchor.unsqueeze(-1).expand(-1, -1, 4))
+    # one row per class, the shortlisted scores of that class in place and zeros (below any threshold) elsewhere
+    own = label.unsqueeze(1) == torch.arange(c, dtype=label.dtype).view(1, c, 1)
+    per_class = torch.where(own, best.unsqueeze(1), torch.zeros((), dtype=best.dtype))
+    selected = NonMaxSuppression.apply(short_boxes, per_class, max_per_class, iou_threshold, score_threshold)
+    flat_kept = selected[:, 0] * shortlist + selected[:, 2]
+    kept = torch.zeros_like(best).reshape(-1).scatter(0, flat_kept, best.reshape(-1).gather(0, flat_kept))
+    top_scores, top_index = torch.topk(kept.reshape(n, shortlist), k, dim=1)
+    top_boxes = torch.gather(short_boxes, 1, top_index.unsqueeze(-1).expand(-1, -1, 4))
+    count = (top_scores > 0).sum(dim=1)
+    return (top_scores, top_boxes, torch.gather(label, 1, top_index), count), (count >= k).all()

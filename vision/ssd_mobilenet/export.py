@@ -10,12 +10,22 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import onnx
 import torch
 
 from vision.detection.export import export_by_suffix, export_onnx_file
+from vision.detection.onnx_branch import branch_on
 from vision.ssd_mobilenet.anchors import ssd_anchors
 from vision.ssd_mobilenet.model import SSDMobileNetV1
-from vision.ssd_mobilenet.official_graph import INPUT, OUTPUTS, RAW_OUTPUTS, OfficialInterface
+from vision.ssd_mobilenet.official_graph import (
+    EXACT_OUTPUTS,
+    FAST_OUTPUTS,
+    INPUT,
+    OUTPUTS,
+    RAW_OUTPUTS,
+    SHORTLIST_ENOUGH,
+    OfficialInterface,
+)
 
 RANDOM_CLASS_BIAS = -2.5  # random logits have std ~0.5: a few dozen of 172,530 scores pass 0.3
 
@@ -42,7 +52,13 @@ def export_onnx(model: SSDMobileNetV1, output: Path, batch: int = 1) -> Path:
     """One self-contained ONNX file, official interface plus the raw heads (dynamic batch)."""
     wrapper = OfficialInterface(model, torch.from_numpy(ssd_anchors())).eval()
     example = torch.zeros(batch, 300, 300, 3, dtype=torch.uint8)
-    return export_onnx_file(wrapper, example, output, INPUT, [*OUTPUTS, *RAW_OUTPUTS])
+    traced = [*FAST_OUTPUTS, SHORTLIST_ENOUGH, *EXACT_OUTPUTS, *RAW_OUTPUTS]
+    return export_onnx_file(wrapper, example, output, INPUT, traced, rewrite=exact_postprocessing)
+
+
+def exact_postprocessing(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The official outputs from the shortlist's NMS where it keeps 100 boxes, else from the full NMS."""
+    return branch_on(model, SHORTLIST_ENOUGH, FAST_OUTPUTS, EXACT_OUTPUTS, OUTPUTS, RAW_OUTPUTS)
 
 
 def export_frozen_graph(model: SSDMobileNetV1, output: Path) -> Path:

@@ -45,8 +45,9 @@ class SameConv2d(nn.Conv2d):
     """A convolution with TensorFlow 'SAME' padding (asymmetric when the total padding is odd)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        top, bottom = same_padding(x.shape[-2], self.kernel_size[0], self.stride[0])
-        left, right = same_padding(x.shape[-1], self.kernel_size[1], self.stride[1])
+        # int(): the export bakes the pads in as constants (the image size is fixed), as the classifiers' do
+        top, bottom = same_padding(int(x.shape[-2]), self.kernel_size[0], self.stride[0])
+        left, right = same_padding(int(x.shape[-1]), self.kernel_size[1], self.stride[1])
         x = F.pad(x, (left, right, top, bottom))
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 

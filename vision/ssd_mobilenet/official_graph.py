@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from vision.coco.preprocess import MOBILENET_MEAN, MOBILENET_STD
-from vision.detection.onnx_nms import NonMaxSuppression, top_detections
+from vision.detection.onnx_nms import NonMaxSuppression, shortlisted_detections, top_detections
 from vision.ssd_mobilenet.decode import decode_boxes
 
 INPUT = "image_tensor:0"
@@ -22,6 +22,13 @@ GRAPH_SCORE_THRESHOLD = 1e-8
 GRAPH_IOU_THRESHOLD = 0.6
 GRAPH_MAX_PER_CLASS = 100
 GRAPH_MAX_DETECTIONS = 100
+# NMS runs first on each image's best (class, anchor) scores; the full NMS only when those keep fewer than
+# 100 boxes (the same detections either way: shortlisted_detections). Our speed choice, not the pipeline's.
+GRAPH_SHORTLIST = 400
+# the exported graph's outputs before export.exact_postprocessing joins the two ways into one If
+FAST_OUTPUTS = tuple(f"shortlist_{name}" for name in OUTPUTS)
+EXACT_OUTPUTS = tuple(f"all_{name}" for name in OUTPUTS)
+SHORTLIST_ENOUGH = "shortlist_enough"
 
 
 class OfficialInterface(nn.Module):
@@ -41,5 +48,12 @@ class OfficialInterface(nn.Module):
         selected = NonMaxSuppression.apply(
             yxyx, scores, GRAPH_MAX_PER_CLASS, GRAPH_IOU_THRESHOLD, GRAPH_SCORE_THRESHOLD
         )
-        top_scores, top_boxes, top_class, count = top_detections(selected, scores, yxyx, GRAPH_MAX_DETECTIONS)
-        return count.float(), top_boxes, top_scores, (top_class + 1).float(), logits, codes
+        exact = top_detections(selected, scores, yxyx, GRAPH_MAX_DETECTIONS)
+        fast, enough = shortlisted_detections(scores, yxyx, GRAPH_MAX_DETECTIONS, GRAPH_SHORTLIST,
+                                              GRAPH_MAX_PER_CLASS, GRAPH_IOU_THRESHOLD, GRAPH_SCORE_THRESHOLD)
+        return *official_outputs(*fast), enough, *official_outputs(*exact), logits, codes
+
+
+def official_outputs(top_scores, top_boxes, top_class, count):
+    """num_detections, boxes, scores, COCO ids (class index + 1) as floats, the official graph's order."""
+    return count.float(), top_boxes, top_scores, (top_class + 1).float()

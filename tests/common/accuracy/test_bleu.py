@@ -8,7 +8,7 @@ import random
 import pytest
 import sacrebleu
 
-from common.accuracy.bleu import RunningBleu, corpus_bleu, ngram_counts
+from common.accuracy.bleu import RunningBleu, corpus_bleu, ngram_counts, score_translations
 
 
 def test_identical_corpus_scores_100() -> None:
@@ -74,3 +74,16 @@ def test_equals_sacrebleu_without_tokenization_or_smoothing(seed: int) -> None:
     assert ours.score == pytest.approx(theirs.score, abs=1e-9)
     assert [100 * p for p in ours.precisions] == pytest.approx(theirs.precisions, abs=1e-9)
     assert ours.brevity_penalty == pytest.approx(theirs.bp, abs=1e-12)
+
+
+def test_an_empty_translation_counts_as_one_empty_token_as_in_process_accuracy_py() -> None:
+    # process_accuracy.py splits "" into [""]: 12 translation tokens (11 + 1) against 19 reference tokens;
+    # 11/12 unigrams and every 2-, 3- and 4-gram of the first sentence match. Run from a scratch copy on
+    # these two lines it prints BLEU: 54.6.
+    references = ["Das ist ein sehr gutes Haus mit einem großen Garten .", "Ein anderer Satz , der hier steht ."]
+    report = score_translations({0: references[0].encode(), 1: b""}, references, "ref.de")
+    by_hand = 100 * (11 / 12) ** 0.25 * math.exp(1 - 19 / 12)
+    assert report.value == pytest.approx(by_hand) and f"{by_hand:.1f}" == "54.6"
+    assert report.count == 2 and report.extra["empty"] == 1
+    assert report.lines[0].startswith("BLEU: 54.603 (process_accuracy.py prints BLEU: 54.6;")
+    assert report.lines[-1] == "1 empty translations, each scored as one empty token (as process_accuracy.py does)"

@@ -24,7 +24,9 @@ def test_hand_computed_score_and_v05_line() -> None:
     assert report.value == pytest.approx(60.0)
     assert report.count == 5
     assert report.accuracy_txt == "accuracy=60.000%, good=3, total=5\n"
-    assert report.lines == ["accuracy=60.000%, good=3, total=5"]
+    assert report.lines == ["accuracy=60.000%, good=3, total=5",
+                            "labels read as float32, decided from the payloads (4 bytes per sample; labels -1..1000 "
+                            "in int32 20.0% of samples); --dtype overrides"]  # only 0.0 reads as int32 0
     assert report.extra == {"good": 3, "total": 5, "empty": 0}
 
 
@@ -53,12 +55,16 @@ def test_empty_payloads_count_as_wrong_and_are_reported() -> None:
     report = score_top1({0: payload(1), 1: b""}, [1, 1])
     assert report.value == pytest.approx(50.0)
     assert report.extra["empty"] == 1
-    assert report.lines[1] == "1 of 2 samples have no prediction in the log (counted as wrong)"
+    assert report.lines[2] == "1 of 2 samples have no prediction in the log (counted as wrong)"
 
 
 def test_a_non_number_payload_is_wrong_not_a_crash() -> None:
-    report = score_top1({0: payload(np.nan), 1: payload(np.inf), 2: payload(2)}, [0, 1, 2])
+    results = {0: payload(np.nan), 1: payload(np.inf), 2: payload(2)}
+    report = score_top1(results, [0, 1, 2], "float32")
     assert report.accuracy_txt == "accuracy=33.333%, good=1, total=3\n"
+    assert report.lines[-1] == "2 of 3 samples read as no label -1..1000 in float32 (counted as wrong)"
+    with pytest.raises(UsageError, match="not certain: pass --dtype"):  # no reading fits every sample
+        score_top1(results, [0, 1, 2])
 
 
 def test_index_beyond_the_labels_names_the_fix() -> None:

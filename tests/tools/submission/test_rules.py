@@ -28,7 +28,7 @@ def test_accuracy_line_against_the_target(benchmark: str, line: str, value: floa
                                           tmp_path: Path) -> None:
     (tmp_path / "accuracy.txt").write_text(f" Average Precision  (AP) @[ IoU=0.50:0.95 ] = 0.5\n{line}\n")
     assert official.accuracy_value(tmp_path) == pytest.approx(value)
-    problems = _accuracy_target(tmp_path, benchmark)
+    problems = _accuracy_target(official.accuracy_value(tmp_path), benchmark)
     assert (problems == []) is passes
     if not passes:
         assert problems[0].startswith(f"accuracy {value:g}") and "is below the quality target" in problems[0]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from common.accuracy.bleu import corpus_bleu
 from common.accuracy.log import read_accuracy_log
 from common.errors import UsageError
 from common.registry import get_benchmark
@@ -37,12 +38,15 @@ def test_references_themselves_score_100(wmt16: Path) -> None:
     assert report.extra["sacrebleu_13a"] == pytest.approx(100.0)
 
 
-def test_empty_translations_are_skipped_as_in_v05(wmt16: Path) -> None:
-    references = read_lines(wmt16 / REFERENCE)
-    payloads = {0: remove_bpe(references[0]).encode(), 1: b""}
+def test_an_empty_translation_is_one_empty_token_as_in_v05(wmt16: Path) -> None:
+    # v0.5 process_accuracy.py splits "" into [""]: the sentence counts (its reference length too), it is
+    # not skipped (skipping it would raise the brevity penalty of a SUT that drops hard sentences).
+    references = [remove_bpe(line) for line in read_lines(wmt16 / REFERENCE)]
+    payloads = {0: references[0].encode(), 1: b""}
     report = GNMTBenchmark().score(payloads, wmt16)
-    assert report.value == pytest.approx(100.0) and report.count == 1
-    assert report.extra["skipped_empty"] == 1
+    expected = corpus_bleu([references[0].split(" "), references[1].split(" ")], [references[0].split(" "), [""]])
+    assert report.value == pytest.approx(expected.score) and report.value < 100 and report.count == 2
+    assert report.extra["empty"] == 1
 
 
 def test_a_log_beyond_the_references_is_a_usage_error(wmt16: Path) -> None:

@@ -119,7 +119,8 @@ def test_accuracy_command_on_a_crafted_log(samples, tmp_path, capsys, name, wron
     out = capsys.readouterr().out.splitlines()
     assert out[0] == line
     verdict = "PASS" if code == 0 else "FAIL"
-    assert out[1].startswith(f"top-1 {line[9:15]}% vs target {TARGETS[name]}%: {verdict}")
+    assert out[1].startswith("labels read as float32, decided from the payloads (4 bytes per sample;")
+    assert out[2].startswith(f"top-1 {line[9:15]}% vs target {TARGETS[name]}%: {verdict}")
 
 
 def test_unknown_backend_is_refused(bench, samples, tmp_path) -> None:

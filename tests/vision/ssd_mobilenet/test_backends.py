@@ -84,3 +84,30 @@ def test_task_packs_official_outputs_and_a_wrong_file_lists_the_expected_names(m
     backend = make_backend("onnxruntime", 1)
     with pytest.raises(UsageError, match="num_detections:0"):
         backend.load(mobilenet_files[".onnx"], ModelIO(("image_tensor:0",), ("bboxes",)))
+
+
+def test_the_export_answers_as_the_full_nms_does(mobilenet_files, images, tmp_path):
+    """The file's If (NMS on the 400 best scores) against the traced graph's full-NMS outputs, bit for bit."""
+    import onnxruntime
+
+    from vision.detection.export import export_onnx_file
+    from vision.ssd_mobilenet.anchors import ssd_anchors
+    from vision.ssd_mobilenet.official_graph import (
+        EXACT_OUTPUTS,
+        FAST_OUTPUTS,
+        RAW_OUTPUTS,
+        SHORTLIST_ENOUGH,
+        OfficialInterface,
+    )
+
+    wrapper = OfficialInterface(random_model(0), torch.from_numpy(ssd_anchors())).eval()
+    traced = export_onnx_file(wrapper, torch.zeros(1, 300, 300, 3, dtype=torch.uint8), tmp_path / "both.onnx",
+                              OFFICIAL[0][0], [*FAST_OUTPUTS, SHORTLIST_ENOUGH, *EXACT_OUTPUTS, *RAW_OUTPUTS])
+    assert [n.op_type for n in onnx.load(str(mobilenet_files[".onnx"])).graph.node].count("If") == 1
+    feeds = {OFFICIAL[0][0]: images}
+    both = onnxruntime.InferenceSession(str(traced), providers=["CPUExecutionProvider"]).run(None, feeds)
+    joined = onnxruntime.InferenceSession(str(mobilenet_files[".onnx"]), providers=["CPUExecutionProvider"])
+    assert bool(both[4]) and both[5].tolist() == [100, 100]
+    for got, fast, exact in zip(joined.run(OFFICIAL[1], feeds), both[:4], both[5:9], strict=True):
+        np.testing.assert_array_equal(fast, exact)
+        np.testing.assert_array_equal(got, exact)
