@@ -3,7 +3,7 @@ the folders of the published v0.5 submissions (mlcommons/inference_results_v0.5:
 ``verify_performance.txt``, ``verify_test4_performance.txt`` under ``audit/<system>/<model>/<scenario>/``).
 
 The lines and their order follow the scripts of mlcommons/inference ``compliance/audit_v0.5/nvidia``
-(``TEST01/verify_accuracy.py``, ``TEST01|TEST05/verify_performance.py``, ``TEST04-A/verify_test4_performance.py``);
+(``TEST01/verify_accuracy.py``, ``TEST01|TEST05/verify_performance.py``, TEST04's ``verify_test4_performance.py``);
 the figures and the PASS/FAIL are this project's (compliance/verify.py), which is stricter where it says so.
 Where a script stopped early (an INVALID run, settings not in force, scenarios that differ), the line it
 printed on stopping ends the file.
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from common.loadgen_log import LoadGenSummary
+from compliance.definitions import TEST04_A, TEST04_B
 from compliance.verify import PerformanceCheck, v05_score
 
 PASS = "TEST PASS"
@@ -61,17 +62,17 @@ def performance_text(reference: LoadGenSummary, test: LoadGenSummary, passed: bo
 
 def test04_text(unique: LoadGenSummary, same: LoadGenSummary, check: PerformanceCheck,
                 settings_wrong: tuple[bool, bool], errors: tuple[int, int]) -> str:
-    """verify_test4_performance.txt: TEST04-A's and TEST04-B's scores, TEST PASS (with the note when B is
+    """verify_test4_performance.txt: the scores of TEST04's A and B runs, TEST PASS (with the note when B is
     much slower) or TEST FAIL."""
     lines = ["Verifying performance."]
-    for name, count, wrong in (("TEST04-A", errors[0], settings_wrong[0]), ("TEST04-B", errors[1], settings_wrong[1])):
+    for name, count, wrong in ((TEST04_A, errors[0], settings_wrong[0]), (TEST04_B, errors[1], settings_wrong[1])):
         lines += _warning(count, name)
         if wrong:
             return _text([*lines, f"TEST FAIL: Invalid test settings in {name} summary."])
     if unique.scenario != same.scenario:
         return _text([*lines, "Test and reference scenarios do not match!"])
-    lines += [f"TEST04-A score = {_score(unique)}", f"TEST04-B score = {_score(same)}"]
+    lines += [f"{TEST04_A} score = {_score(unique)}", f"{TEST04_B} score = {_score(same)}"]
     if not check.passed:
         return _text([*lines, SCORE_FAIL])
-    slower = [] if check.figures.get("within") else ["Note: TEST04-B is significantly slower than TEST04-A"]
+    slower = [] if check.figures.get("within") else [f"Note: {TEST04_B} is significantly slower than {TEST04_A}"]
     return _text([*lines, PASS, *slower])

@@ -8,7 +8,7 @@ It receives::
     performance/run_1/         LoadGen's logs of the audit run
     verify_accuracy.txt        TEST01: the payload comparison        } in the form of the v0.5 scripts'
     verify_performance.txt     TEST01, TEST05: the performance one   } outputs (verify_accuracy.py,
-    verify_test4_performance.txt  TEST04-B: TEST04-A against B       } verify_performance.py, ...)
+    verify_test4_performance.txt  TEST04's B run against its A run    } verify_performance.py, ...)
     audit.json                 what was run, the settings in force, the figures, PASS/FAIL
 
 ``--reference`` is the submission run the test compares with (``mlperf-ref run --both``'s output folder;
@@ -56,7 +56,7 @@ from compliance.run_identity import RunIdentity, identity_of
 from compliance.verify import check_accuracy_log, compare_payloads, compare_test04, not_in_force, within_tolerance
 
 RUN = Path("performance") / "run_1"
-# the files of the v0.5 verify scripts' outputs this command writes (TEST04-B: verify_test4_performance.py's)
+# the files of the v0.5 verify scripts' outputs this command writes (TEST04's B run: verify_test4_performance.py's)
 OUTPUT_FILES = {"accuracy": "verify_accuracy.txt", "performance": "verify_performance.txt",
                 "test04": "verify_test4_performance.txt"}
 
@@ -110,7 +110,7 @@ def _check_reference(test: str, reference: Path | None, cfg: RunConfig, benchmar
 
 
 def _reference_facts(test: str, reference: Path) -> dict[str, Any]:
-    """The reference's own record: TEST04-A's audit.json for TEST04-B, else the run's results.json (at the
+    """The reference's own record: TEST04's A run's audit.json for its B run, else the run's results.json (at the
     run folder's top, or, in a submission tree, beside the logs)."""
     name = "audit.json" if test == TEST04_B else "results.json"
     candidates = [reference / name] if test == TEST04_B else \

@@ -25,7 +25,7 @@ from tools.submission.layout import (
 from tools.submission.runs import Group, Run
 from tools.submission.system_desc import build_desc, machine_desc, read_user_desc, software_fields
 
-TEST04_OUTPUT = "verify_test4_performance.txt"  # written by 'mlperf-ref audit TEST04-B'
+TEST04_OUTPUT = "verify_test4_performance.txt"  # written by 'mlperf-ref audit' for TEST04's B run
 SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds common/, tools/, vision/, ...
 _SOURCE_FOLDERS = ("common", "compliance", "tools", "vision", "translation", "requirements")
 _SOURCE_SUFFIXES = (".py", ".conf", ".sh", ".txt", ".toml", ".md")
@@ -96,7 +96,7 @@ def write_tree(root: Path, cfg: SubmissionConfig, groups: Mapping[tuple[str, str
         target = tree.audit(cfg.system, v05_model_names()[audit.benchmark], audit.scenario, audit.test)
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(audit.folder, target, ignore=shutil.ignore_patterns(LOCK_NAME, ".audit-*"))
-    for audit in audits:  # TEST04's verdict also beside TEST04-A, where most v0.5 submitters filed it
+    for audit in audits:  # TEST04's verdict also beside its A run, where most v0.5 submitters filed it
         pair = tree.audit(cfg.system, v05_model_names()[audit.benchmark], audit.scenario, TEST04_A)
         verdict = audit.folder / TEST04_OUTPUT
         if audit.test == TEST04_B and verdict.is_file() and pair.is_dir():
