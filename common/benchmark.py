@@ -69,6 +69,9 @@ class BenchmarkInfo:
     model_files: Mapping[str, str] = field(default_factory=dict)  # backend -> official model file name
     quick_count: int = 16  # samples a --quick run uses: few, so the quick start stays short on a laptop
     submission_model: str = ""  # the model's name in a v0.5 submission tree ("resnet", "ssd-large"; default: name)
+    # Samples of the full dataset (the accuracy set): the QSL total LoadGen must log for a submission run.
+    # None: not known, so no run of the benchmark is submittable.
+    dataset_size: int | None = None
 
     @property
     def v05_model(self) -> str:
@@ -216,6 +219,11 @@ class Benchmark(ABC):
               options: ScoreOptions | None = None) -> AccuracyReport:
         """Score accuracy payloads keyed by qsl index (each index once); ``options`` are those of the v0.5
         accuracy scripts that apply to the benchmark (``mlperf-ref accuracy`` refuses the others)."""
+
+    def full_dataset_size(self, purpose: str) -> int | None:
+        """The QSL total of a v0.5 run's ``purpose`` phase (accuracy or performance) on the full dataset:
+        ``info.dataset_size`` for both, unless a benchmark reads another file for its performance phase."""
+        return self.info.dataset_size
 
     def decode_payload(self, payload: bytes) -> Any:
         """One accuracy-log payload as the benchmark's data, by its ``payload_kind`` (the audit's TEST01

@@ -113,6 +113,19 @@ def phase_problems(outdir: Path, benchmark: str, scenario: str, phase: str) -> l
     return settings_problems(read_effective(Path(outdir)), benchmark, scenario, phase)
 
 
+def dataset_problems(effective: dict[str, Any], full: int | None, dataset: str, phase: str) -> list[str]:
+    """Whether the phase ran on the whole dataset: the QSL total LoadGen logged (``qsl_reported_total_count``)
+    against ``full``, the benchmark's own count of its full dataset (None: unknown, never submittable)."""
+    total = effective.get("qsl_total_count")
+    if full is None:
+        return [f"the full {dataset}'s sample count is not known, so no {phase} phase of it is a submission run"]
+    if total != full:
+        return [f"{phase} phase on {total if total is not None else 'an unlogged number of'} samples (LoadGen's "
+                f"qsl_reported_total_count), the full {dataset} has {full:,}: a run on part of the dataset is "
+                f"no submission run"]
+    return []
+
+
 def _run_flags(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

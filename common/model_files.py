@@ -13,6 +13,7 @@ checksum sidecars, so that a rerun downloads it again instead of trusting it. Ex
 from __future__ import annotations
 
 import collections
+import hashlib
 import pickle
 import struct
 import sys
@@ -256,6 +257,30 @@ def _varint(handle: BinaryIO, position: int, size: int) -> tuple[int | None, int
             return value, position
         shift += 7
     return None, position
+
+
+def model_sha256(path: Path | None) -> str | None:
+    """The SHA-256 of a model: its file's bytes; for a TensorFlow checkpoint prefix (``model.ckpt`` beside
+    ``model.ckpt.index``) or a folder, of each file's name and bytes in name order. None without a model."""
+    if path is None:
+        return None
+    path = Path(path)
+    if path.is_file():
+        files = [path]
+    elif path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+    else:
+        files = sorted(p for p in path.parent.glob(f"{path.name}.*") if p.is_file())
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for file in files:
+        if len(files) > 1:
+            digest.update(file.name.encode() + b"\0")
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 class BadModelFile(Exception):

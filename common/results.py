@@ -222,6 +222,7 @@ class RunResults:
     accuracy: PhaseResult | None = None
     performance: PhaseResult | None = None
     search: dict[str, Any] | None = None  # the search that chose this run's settings (--find-peak-qps)
+    model_sha256: str | None = None  # the model file's checksum (audits and the submission match runs by it)
     verdict: Verdict | None = None
     results_file: str | None = None
     plot: str | None = None
@@ -253,8 +254,8 @@ class RunResults:
         found: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if name in (*PHASES, "cluster", "search") and value is None:
-                continue  # a phase that did not run, a run in one process or not searched: no key
+            if name in (*PHASES, "cluster", "search", "model_sha256") and value is None:
+                continue  # a phase that did not run, a run in one process, not searched, no model file: no key
             if name in CLOSING and self.verdict is None:
                 continue  # not judged yet
             found[name] = value.to_dict() if hasattr(value, "to_dict") else value

@@ -14,8 +14,10 @@ from pathlib import Path
 
 from common import report
 from common.atomic import atomic_write_text
+from common.calibration_record import check_model_precision, read_record
 from common.environment import library_versions, machine_facts
 from common.errors import UsageError, record_finished
+from common.model_files import model_sha256
 from common.output_folder import held
 from common.results import USER_CONF_COPY, RunResults
 from common.session import (
@@ -41,6 +43,8 @@ def open_session(cfg: RunConfig) -> Session:
     from common.distributed.cluster import RayCluster  # ray is imported only by a run that asks for it
 
     session = prepare(cfg)  # each replica loads (and checks) the model on its own node
+    if session.backend.runs_calibrated_onnx and cfg.model:  # the file's precision, as on one machine
+        check_model_precision(read_record(Path(cfg.model)), Path(cfg.model), cfg.precision, session.bench.info.name)
     session.cluster = RayCluster(cfg, cfg.ray)
     return session
 
@@ -127,4 +131,5 @@ def _describe(session: Session) -> RunResults:
         started=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         user_conf=str(cfg.user_conf) if cfg.user_conf is not None else None, target_qps=cfg.target_qps,
         samples_per_query=cfg.samples_per_query,
+        model_sha256=model_sha256(cfg.model) if session.backend.runs_model and cfg.model else None,
     )

@@ -29,7 +29,7 @@ from common.backends import backend_class, backends_for, check_precision, make_b
 from common.backends.base import Backend
 from common.benchmark import Benchmark, Dataset, DatasetOptions, Task
 from common.cache import check_cache_dir, default_cache_dir
-from common.calibration_record import check_model_precision
+from common.calibration_record import check_model_precision, read_record
 from common.disk_space import check_free, check_room_left, phase_bytes
 from common.errors import UsageError
 from common.loadgen_phase import Engines, SutOptions, run_loadgen_phase
@@ -215,9 +215,13 @@ class Session:
 
     @property
     def random_weights(self) -> bool:
-        """The model is an ``export-model`` file with seeded random weights: no quality result either."""
+        """The model is an ``export-model`` file with seeded random weights, or a file made from one (an int8
+        file's calibration record says so): no quality result either."""
         model = self.cfg.model
-        return self.backend.runs_model and model is not None and Path(f"{model}{RANDOM_WEIGHTS_SUFFIX}").exists()
+        if not self.backend.runs_model or model is None:
+            return False
+        record = self.backend.calibration if self.cluster is None else read_record(Path(model))
+        return Path(f"{model}{RANDOM_WEIGHTS_SUFFIX}").exists() or bool(record and record.random_weights)
 
     def phase_options(self, **changes: object) -> PhaseOptions:
         """The configuration's phase options with ``changes`` (output, max_batchsize, target_qps, ...)."""

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common.effective_settings import phase_problems, run_problems
+from common.effective_settings import DETAIL_LOG, dataset_problems, phase_problems, read_effective, run_problems
+from common.registry import get_benchmark
 from common.results import PHASES, RunResults, Verdict
 
 # Said of a run whose backend runs no model (its figures are the harness and LoadGen alone).
 NO_MODEL_NOTE = "{backend} backend: measures the harness and LoadGen, no model runs"
+NO_MODEL_PROBLEM = "{backend} backend: no model ran, so there is no result to submit"
 
 
 def judge(results: RunResults, runs_model: bool) -> Verdict:
@@ -36,6 +38,8 @@ def judge(results: RunResults, runs_model: bool) -> Verdict:
                      "not valid for submission")
     loadgen_valid = perf.loadgen.valid if perf is not None and perf.loadgen is not None else None
     problems = submission_problems_of(results)
+    if not runs_model:
+        problems.insert(0, NO_MODEL_PROBLEM.format(backend=results.backend))
     submittable = (bool(loadgen_valid) and not problems and accuracy_pass is not False and latency_pass is not False
                    and not results.synthetic_data and not results.random_weights and not unofficial)
     return Verdict(latency=latency_pass, accuracy=accuracy_pass, loadgen_valid=loadgen_valid,
@@ -44,12 +48,18 @@ def judge(results: RunResults, runs_model: bool) -> Verdict:
 
 def submission_problems_of(results: RunResults) -> list[str]:
     """Why the run's phases are no v0.5 submission run: the settings LoadGen logged it applied in each
-    phase (common/effective_settings.py, as the checker reads them) and the harness's quick/--count flags."""
+    phase (common/effective_settings.py, as the checker reads them), the dataset's size LoadGen logged
+    against the benchmark's full dataset, and the harness's quick/--count flags."""
+    bench = get_benchmark(results.benchmark)
     problems = []
     for phase in PHASES:
         found = getattr(results, phase)
         if found is not None:
-            problems += phase_problems(Path(found.log_dir), results.benchmark, results.scenario, phase)
+            log_dir = Path(found.log_dir)
+            problems += phase_problems(log_dir, results.benchmark, results.scenario, phase)
+            if (log_dir / DETAIL_LOG).is_file():
+                problems += dataset_problems(read_effective(log_dir), bench.full_dataset_size(phase),
+                                             bench.info.dataset, phase)
     return problems + run_problems({"quick": results.quick, "count": results.count})
 
 

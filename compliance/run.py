@@ -6,13 +6,16 @@ It receives::
 
     audit.config               the v0.5 file of the test, for the record (LoadGen never reads it)
     performance/run_1/         LoadGen's logs of the audit run
-    verify_accuracy.txt        TEST01: the payload comparison
-    verify_performance.txt     TEST01, TEST04-B, TEST05: the performance comparison
+    verify_accuracy.txt        TEST01: the payload comparison        } in the form of the v0.5 scripts'
+    verify_performance.txt     TEST01, TEST05: the performance one   } outputs (verify_accuracy.py,
+    verify_test4_performance.txt  TEST04's B run against its A run    } verify_performance.py, ...)
     audit.json                 what was run, the settings in force, the figures, PASS/FAIL
 
 ``--reference`` is the submission run the test compares with (``mlperf-ref run --both``'s output folder;
 TEST01 needs its accuracy log, TEST01 and TEST05 its performance summary); for TEST04's B run it is the
-folder of its A run.
+folder of its A run. It is refused before anything runs unless it is a finished run (its results.json, or
+the A run's audit.json, written; no phase interrupted) of the same implementation: benchmark, scenario (as
+LoadGen logged it), backend, precision, model file by checksum, and the same --quick and --count.
 """
 
 from __future__ import annotations
@@ -26,9 +29,12 @@ from typing import Any
 import mlperf_loadgen as lg
 
 from common.atomic import atomic_write_text
-from common.effective_settings import SEED_KEYS, read_effective, run_problems, settings_problems
+from common.backends import backend_class
+from common.effective_settings import DETAIL_LOG, SEED_KEYS, read_effective, run_problems, settings_problems
 from common.errors import UsageError, record_finished
+from common.interruption import MARKER as INCOMPLETE
 from common.loadgen_log import parse_summary
+from common.model_files import model_sha256
 from common.output_folder import held
 from common.registry import get_benchmark
 from common.report import quality_caveat
@@ -47,9 +53,14 @@ from compliance.definitions import (
     TEST05,
     AuditTest,
 )
-from compliance.verify import compare_payloads, compare_test04, not_in_force, within_tolerance
+from compliance.official_output import accuracy_text, performance_text, test04_text
+from compliance.run_identity import RunIdentity, identity_of
+from compliance.verify import check_accuracy_log, compare_payloads, compare_test04, not_in_force, within_tolerance
 
 RUN = Path("performance") / "run_1"
+# the files of the v0.5 verify scripts' outputs this command writes (TEST04's B run: verify_test4_performance.py's)
+OUTPUT_FILES = {"accuracy": "verify_accuracy.txt", "performance": "verify_performance.txt",
+                "test04": "verify_test4_performance.txt"}
 
 
 def _reference_file(reference: Path, name: str, phase: str = "performance") -> Path:
@@ -61,7 +72,9 @@ def _reference_file(reference: Path, name: str, phase: str = "performance") -> P
                      f"'mlperf-ref run --both' of the same benchmark and scenario)")
 
 
-def _check_reference(test: str, reference: Path | None, benchmark: str, scenario: str) -> None:
+def _check_reference(test: str, reference: Path | None, cfg: RunConfig, benchmark: str) -> None:
+    """Refuse (UsageError, before anything runs) a reference that is missing, unfinished, interrupted, of
+    another implementation than this audit's, or (TEST01) whose accuracy log is unreadable."""
     if reference is None:
         if test in NEEDS_REFERENCE:
             raise UsageError(f"audit {test} needs --reference RUN_DIR: "
@@ -69,37 +82,69 @@ def _check_reference(test: str, reference: Path | None, benchmark: str, scenario
         return
     if not reference.is_dir():
         raise UsageError(f"--reference {reference}: no such folder")
-    for name in ("results.json", "audit.json"):
-        if (reference / name).is_file():
-            facts = _reference_facts(reference / name)
-            for key, mine in (("benchmark", benchmark), ("scenario", scenario)):
-                if facts.get(key) != mine:
-                    raise UsageError(f"--reference {reference}: a {facts.get(key)} run, this audit is {key} {mine}")
-            if test == TEST04_B and facts.get("test") != TEST04_A:
-                raise UsageError(f"--reference {reference}: {TEST04_B} compares with the {TEST04_A} folder "
-                                 f"(mlperf-ref audit {TEST04_A} ...), not {facts.get('test') or 'a run'}")
-            break
+    facts = _reference_facts(test, reference)
+    for folder in (reference / "accuracy", reference / "performance", reference / RUN):
+        if (folder / INCOMPLETE).is_file():
+            raise UsageError(f"--reference {reference}: {folder / INCOMPLETE} says the run was interrupted; its "
+                             f"logs are no finished run: run it again to the end")
+    logs = _reference_file(reference, "mlperf_log_summary.txt").parent
+    if not (logs / DETAIL_LOG).is_file():
+        raise UsageError(f"--reference {reference}: no {DETAIL_LOG} beside {logs / 'mlperf_log_summary.txt'}: "
+                         f"the run did not finish; run it again")
+    logged = read_effective(logs)["scenario"]  # the evidence, not the JSON
+    if logged is None:
+        raise UsageError(f"--reference {reference}: {logs / DETAIL_LOG} names no scenario (not a whole LoadGen "
+                         f"detail log); run the reference again")
+    mine = RunIdentity(benchmark=benchmark, scenario=cfg.scenario, backend=cfg.backend, precision=cfg.precision,
+                       model_sha256=_model_sha256(cfg), quick=cfg.quick, count=cfg.count)
+    theirs = identity_of(facts, logged)
+    if theirs.benchmark == mine.benchmark and facts.get("scenario") != logged:
+        raise UsageError(f"--reference {reference}: its JSON says {facts.get('scenario')}, LoadGen's "
+                         f"{logs / DETAIL_LOG} ran {logged}: not a run this command wrote; give the run's own folder")
+    differences = mine.differences(theirs, ("this audit", "the reference"))
+    if differences:
+        hint = " (a reference written before mlperf-ref recorded checksums: run it again)" \
+            if theirs.model_sha256 is None and mine.model_sha256 is not None else ""
+        raise UsageError(f"--reference {reference}: another implementation than this audit's: "
+                         f"{'; '.join(differences)}{hint}; give a reference run with the audit's options")
     if test == TEST01:
-        _reference_file(reference, "mlperf_log_accuracy.json", "accuracy")
-    if test in NEEDS_REFERENCE:
-        logged = parse_summary(_reference_file(reference, "mlperf_log_summary.txt")).scenario
-        if logged is not None and logged.replace(" ", "") != scenario:
-            raise UsageError(f"--reference {reference}: LoadGen ran it as {logged}, this audit is {scenario}")
+        check_accuracy_log(_reference_file(reference, "mlperf_log_accuracy.json", "accuracy"), "--reference")
 
 
-def _reference_facts(path: Path) -> dict[str, Any]:
-    """The reference's results.json or audit.json, checked against its schema (one line naming the field)."""
-    try:
-        if path.name == "results.json":
-            return RunResults.load(path).to_dict()
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return check(data, AUDIT_JSON, str(path), closed=False, required=AUDIT_JSON_REQUIRED)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--reference {path}: unreadable ({exc})") from exc
-    except ValueError as exc:  # no JSON, or JSON of another shape (SchemaError)
-        what = exc if isinstance(exc, SchemaError) else f"{path}: not JSON ({exc})"
-        raise UsageError(f"--reference {what}; give the output folder of 'mlperf-ref run --both' (TEST04-B: of "
-                         f"the TEST04-A audit)") from exc
+def _reference_facts(test: str, reference: Path) -> dict[str, Any]:
+    """The reference's own record: TEST04's A run's audit.json for its B run, else the run's results.json (at the
+    run folder's top, or, in a submission tree, beside the logs)."""
+    name = "audit.json" if test == TEST04_B else "results.json"
+    candidates = [reference / name] if test == TEST04_B else \
+        [reference / name, reference / RUN / name, reference / "accuracy" / name]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None and test == TEST04_B and (reference / "results.json").is_file():
+        raise UsageError(f"--reference {reference}: {TEST04_B} compares with the {TEST04_A} folder "
+                         f"(mlperf-ref audit {TEST04_A} ...), not a run")
+    if path is None:
+        what = f"a finished 'mlperf-ref audit {TEST04_A}'" if test == TEST04_B else "a finished 'mlperf-ref run'"
+        raise UsageError(f"--reference {reference}: no {name}, so not {what} (an interrupted run writes none); "
+                         f"{'run ' + TEST04_A if test == TEST04_B else 'run it'} again to the end")
+    try:  # checked against its schema: JSON of another shape is named by its file and field
+        facts = RunResults.load(path).to_dict() if name == "results.json" else \
+            check(json.loads(path.read_text(encoding="utf-8")), AUDIT_JSON, str(path), closed=False,
+                  required=AUDIT_JSON_REQUIRED)
+    except SchemaError as exc:
+        raise UsageError(f"--reference {exc}; give the output folder of 'mlperf-ref run --both' (TEST04-B: of "
+                         f"the TEST04-A audit)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"--reference {path}: unreadable ({exc}); run it again") from exc
+    if test == TEST04_B and facts.get("test") != TEST04_A:
+        raise UsageError(f"--reference {reference}: {TEST04_B} compares with the {TEST04_A} folder "
+                         f"(mlperf-ref audit {TEST04_A} ...), not {facts.get('test') or 'a run'}")
+    return facts
+
+
+def _model_sha256(cfg: RunConfig) -> str | None:
+    """The checksum of the model file this audit runs (None: the backend runs no model)."""
+    if not backend_class(cfg.backend).runs_model or cfg.model is None:
+        return None
+    return model_sha256(Path(cfg.model))
 
 
 def _adjust(audit: AuditTest, scenario: str):
@@ -138,21 +183,23 @@ def run_audit(test: str, cfg: RunConfig, reference: Path | None) -> dict[str, An
         raise UsageError(f"--output {output}: holds a run's results.json; give the audit test its own folder")
     if reference is not None and output.resolve() == reference.resolve():
         raise UsageError(f"--output {output}: the reference folder; give the audit test its own folder")
-    _check_reference(test, reference, name, cfg.scenario)
+    _check_reference(test, reference, cfg, name)
     with held(output):
         session = open_session(cfg)  # checks the run options (and refuses a stray audit.config)
         try:
-            for stale in ("audit.json", "verify_accuracy.txt", "verify_performance.txt"):
+            for stale in ("audit.json", *OUTPUT_FILES.values()):
                 (output / stale).unlink(missing_ok=True)
             run_dir = _run(session, audit, output)
             atomic_write_text(output / "audit.config", audit.audit_config())
             found = {"test": test, "benchmark": name, "scenario": cfg.scenario, "backend": cfg.backend,
+                     "precision": cfg.precision, "model": str(cfg.model) if cfg.model else None,
+                     "model_sha256": _model_sha256(cfg), "quick": cfg.quick, "count": cfg.count,
+                     "synthetic_data": session.synthetic_data, "random_weights": session.random_weights,
                      "purpose": audit.purpose, "reference": str(reference) if reference else None, "logs": str(run_dir),
                      "audit_config": str(output / "audit.config"), "audit_config_origin": audit.config_origin,
                      **_verify(session, audit, run_dir, reference)}
-            for name in ("accuracy", "performance"):
-                if found.get(f"{name}_lines"):
-                    atomic_write_text(output / f"verify_{name}.txt", "\n".join(found[f"{name}_lines"]) + "\n")
+            for kind, text in found.pop("official_outputs").items():
+                atomic_write_text(output / OUTPUT_FILES[kind], text)
             atomic_write_text(output / "audit.json", json.dumps(found, indent=2, default=str) + "\n")
             record_finished(output / "audit.json")
         finally:
@@ -188,21 +235,32 @@ def _verify(session: Session, audit: AuditTest, run_dir: Path, reference: Path |
     run_problems = _run_problems(session, audit, effective)
     found.update(run_problems=run_problems)
     parts = [not missing, not run_problems]
+    outputs: dict[str, str] = {}
     if audit.name == TEST01:
         parts.append(_test01_accuracy(session, run_dir, reference, found))
+        outputs["accuracy"] = accuracy_text(found.pop("accuracy_counts"))
     if audit.name in (TEST01, TEST05):
-        check = within_tolerance(parse_summary(_reference_file(reference, "mlperf_log_summary.txt")), summary)
+        reference_dir = _reference_file(reference, "mlperf_log_summary.txt").parent
+        reference_summary = parse_summary(reference_dir / "mlperf_log_summary.txt")
+        check = within_tolerance(reference_summary, summary)
         found.update(performance=check.figures, performance_passed=check.passed, performance_lines=check.lines)
         parts.append(check.passed)
+        errors = (len(read_effective(reference_dir)["errors"]), len(effective["errors"]))
+        outputs["performance"] = performance_text(reference_summary, summary, check.passed, errors)
     if audit.name == TEST04_B:
         unique_dir = _reference_file(reference, "mlperf_log_summary.txt").parent
-        unique_missing = not_in_force(read_effective(unique_dir), AUDIT_TESTS[TEST04_A].fields(scenario))
-        check = compare_test04(parse_summary(unique_dir / "mlperf_log_summary.txt"), summary)
+        unique_effective = read_effective(unique_dir)
+        unique_missing = not_in_force(unique_effective, AUDIT_TESTS[TEST04_A].fields(scenario))
+        unique_summary = parse_summary(unique_dir / "mlperf_log_summary.txt")
+        check = compare_test04(unique_summary, summary)
         lines = [f"{TEST04_A} run: {line}" for line in unique_missing] + check.lines
         found.update(performance=check.figures, performance_passed=check.passed and not unique_missing,
                      performance_lines=lines)
         parts.append(found["performance_passed"])
+        outputs["test04"] = test04_text(unique_summary, summary, check, (bool(unique_missing), bool(missing)),
+                                        (len(unique_effective["errors"]), len(effective["errors"])))
     found["passed"] = all(parts)
+    found["official_outputs"] = outputs
     return found
 
 
@@ -234,7 +292,7 @@ def _test01_accuracy(session: Session, run_dir: Path, reference: Path | None, fo
              f"{bench.info.name} payloads: {comparison.mismatches} differ"]
     if comparison.missing:
         lines.append(f"{comparison.missing} sampled responses have no accuracy-run response to compare with")
-    passed = comparison.compared > 0 and comparison.mismatches == 0 and comparison.missing == 0
+    passed = comparison.passed
     if comparison.compared == 0:
         lines.append("nothing was compared: the performance run logged no response (sampling not in force?)")
     quality: dict[str, Any] | None = None
@@ -244,7 +302,7 @@ def _test01_accuracy(session: Session, run_dir: Path, reference: Path | None, fo
         lines.append(quality["line"])
         passed = passed or (comparison.missing == 0 and bool(quality.get("passed")))
     found.update(accuracy=comparison.to_dict(), accuracy_quality=quality, accuracy_passed=passed,
-                 accuracy_lines=lines)
+                 accuracy_lines=lines, accuracy_counts=comparison.official_counts())
     return passed
 
 

@@ -53,6 +53,23 @@ def _records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def check_accuracy_log(path: Path, option: str) -> int:
+    """Read a LoadGen accuracy log whole (UsageError naming ``option`` and the file when any entry is not a
+    qsl_idx with hex data); the number of entries. The audit reads its reference's log this way before it runs."""
+    try:
+        records = _records(path)
+    except UsageError as exc:
+        raise UsageError(f"{option} {exc}; run the reference again") from exc
+    for number, record in enumerate(records):
+        try:
+            int(record["qsl_idx"])
+            bytes.fromhex(record["data"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UsageError(f"{option} {path}: entry {number} is not a LoadGen response (qsl_idx and hex data: "
+                             f"{type(exc).__name__} {exc}); the log is damaged, run the reference again") from exc
+    return len(records)
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return bool(np.shape(a) == np.shape(b) and np.array_equal(a, b))
@@ -70,6 +87,22 @@ class PayloadComparison:
     missing: int  # sampled responses whose sample the accuracy log lacks
     mismatched: list[int]  # the first qsl indices that differ
     sampled: dict[int, bytes]  # the sampled payloads, the first of each sample (for scoring)
+    accuracy_duplicates: int = 0  # accuracy-log entries of a sample logged before
+    accuracy_duplicate_mismatches: int = 0  # ... whose data differs from the first one's
+
+    @property
+    def passed(self) -> bool:
+        """Every sampled response compared, none different (stricter than v0.5, which let a missing one pass)."""
+        return self.compared > 0 and self.mismatches == 0 and self.missing == 0
+
+    def official_counts(self) -> dict[str, Any]:
+        """The figures verify_accuracy.py printed, under its names, and this comparison's verdict."""
+        return {"num_acc_log_entries": self.accuracy_entries,
+                "num_acc_log_duplicate_keys": self.accuracy_duplicates,
+                "num_acc_log_data_mismatch": self.accuracy_duplicate_mismatches,
+                "num_perf_log_entries": self.performance_entries, "num_perf_log_qsl_idx_match": self.compared,
+                "num_perf_log_data_mismatch": self.mismatches, "num_missing_qsl_idxs": self.missing,
+                "passed": self.passed}
 
     def to_dict(self) -> dict[str, Any]:
         return {"accuracy_entries": self.accuracy_entries, "performance_entries": self.performance_entries,
@@ -82,8 +115,14 @@ def compare_payloads(accuracy_log: Path, performance_log: Path, decode: Callable
     decoded as the benchmark's data (``decode``), never as raw bytes or their first element."""
     reference: dict[int, bytes] = {}
     accuracy = _records(accuracy_log)
+    duplicates = duplicate_mismatches = 0
     for record in accuracy:
-        reference.setdefault(int(record["qsl_idx"]), bytes.fromhex(record["data"]))
+        index, payload = int(record["qsl_idx"]), bytes.fromhex(record["data"])
+        if index in reference:
+            duplicates += 1
+            duplicate_mismatches += reference[index] != payload
+        else:
+            reference[index] = payload
     sampled: dict[int, bytes] = {}
     performance = _records(performance_log)
     compared = mismatches = missing = 0
@@ -103,7 +142,8 @@ def compare_payloads(accuracy_log: Path, performance_log: Path, decode: Callable
             mismatches += 1
             if len(mismatched) < 10:
                 mismatched.append(index)
-    return PayloadComparison(len(accuracy), len(performance), compared, mismatches, missing, mismatched, sampled)
+    return PayloadComparison(len(accuracy), len(performance), compared, mismatches, missing, mismatched, sampled,
+                             duplicates, duplicate_mismatches)
 
 
 @dataclass(frozen=True)

@@ -253,3 +253,10 @@ def test_the_run_path_is_walked() -> None:
     edges, _ = graph(REPO)
     assert "common.loadgen_phase" in edges["common.session"]
     assert "common.runner" in edges["tools.cli"] or any("common.runner" in edges[m] for m in edges["tools.cli"])
+
+
+def test_the_audit_test_names_are_spelled_in_one_module() -> None:
+    """The audit facts live once (compliance/definitions.py); every other module names TEST04's runs through it."""
+    spelling = [str(path.relative_to(REPO)) for package in PACKAGES for path in sorted((REPO / package).rglob("*.py"))
+                if "TEST04-A" in path.read_text(encoding="utf-8")]
+    assert spelling == ["compliance/definitions.py"]

@@ -74,7 +74,7 @@ def test_the_verdict_follows_the_problems_and_a_clean_valid_run_is_submittable(r
     out = runs("offline-v05", "Offline")
     saved = RunResults.load(out / "results.json")
     problems = submission_problems(out / "performance", "resnet50", "Offline")
-    assert saved.verdict.problems == problems
+    assert saved.verdict.problems == ["null backend: no model ran, so there is no result to submit", *problems]
     # LoadGen calls it INVALID (60 s minimum, null answers in one), so it is not submittable either way.
     assert saved.verdict.loadgen_valid is False and saved.verdict.submittable is False
     # The same detail log without the logger's allocation warning, as if VALID, on real data and weights:
@@ -103,7 +103,7 @@ def test_a_changed_seed_in_the_user_conf_is_named(runs) -> None:
     assert problems == [f"qsl_rng_seed 7 in force, v0.5 needs {V05_SEEDS['qsl_rng_seed']}",
                         f"schedule_rng_seed 8 in force, v0.5 needs {V05_SEEDS['schedule_rng_seed']}"]
     summary = json.loads((out / "results.json").read_text())["verdict"]
-    assert summary["submittable"] is False and summary["problems"][:2] == problems
+    assert summary["submittable"] is False and summary["problems"][1:3] == problems  # after the null backend's
 
 
 def test_a_quick_run_names_its_counts_and_its_flag(runs, capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,3 +143,58 @@ def test_a_count_run_and_a_missing_log(runs, tmp_path: Path) -> None:
     assert problems == ["--count 10 run: only the first 10 samples"]
     assert submission_problems(tmp_path, "resnet50", "Offline") == [
         f"no LoadGen detail log in {tmp_path}: the phase did not run or did not finish"]
+
+
+@pytest.mark.parametrize(("case", "runs_model", "qsl_total", "submittable", "named"), [
+    # the hostile cases: nothing marks the 20 images as sample data, yet LoadGen logged how many there were
+    ("null backend on a 20-image folder", False, 20, False,
+     ["null backend: no model ran", "performance phase on 20 samples"]),
+    ("real engine on 20 images", True, 20, False, ["performance phase on 20 samples"]),
+    ("null backend on the full dataset", False, 50_000, False, ["null backend: no model ran"]),
+    ("real engine on the full dataset", True, 50_000, True, []),
+])
+def test_submittable_needs_the_full_dataset_and_a_model(runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         case: str, runs_model: bool, qsl_total: int,
+                                                         submittable: bool, named: list[str]) -> None:
+    """The verdict of the clean v0.5 Offline log above, judged as ResNet50's (ImageNet val: 50,000 images),
+    with the QSL total LoadGen logged set to ``qsl_total``."""
+    from common.report import format_summary
+    from common.results import RunResults
+    from vision.resnet50.benchmark import ResNet50Benchmark
+
+    out = runs("offline-v05", "Offline")  # made with the synthetic benchmark, judged as ResNet50's below
+    monkeypatch.setattr(registry, "benchmarks", lambda: {"resnet50": ResNet50Benchmark()})
+    saved = RunResults.load(out / "results.json")
+    clean = tmp_path / "performance"
+    clean.mkdir()
+    text = "".join(x for x in (out / "performance" / "mlperf_log_detail.txt").read_text().splitlines(keepends=True)
+                   if "Logging allocation" not in x)
+    logged = '"key": "qsl_reported_total_count", "value": 40'
+    assert logged in text
+    (clean / "mlperf_log_detail.txt").write_text(
+        text.replace(logged, f'"key": "qsl_reported_total_count", "value": {qsl_total}'))
+    perf = dataclasses.replace(saved.performance, log_dir=str(clean))
+    perf.loadgen = dataclasses.replace(perf.loadgen, valid=True, warnings=[])
+    as_run = dataclasses.replace(saved, performance=perf, synthetic_data=False, backend="null" if not runs_model
+                                 else "onnxruntime", verdict=None)
+    as_run.verdict = verdict = judge(as_run, runs_model=runs_model)
+    assert verdict.submittable is submittable, case
+    assert [p for p in verdict.problems if not any(p.startswith(n) for n in named)] == []
+    assert all(any(p.startswith(n) for p in verdict.problems) for n in named)
+    if qsl_total == 20:
+        assert "performance phase on 20 samples (LoadGen's qsl_reported_total_count), the full ImageNet 2012 val " \
+               "(224x224) has 50,000: a run on part of the dataset is no submission run" in verdict.problems
+    as_run.results_file = "results.json"
+    assert ("v0.5 submission run: yes" in format_summary(as_run)) is submittable
+
+
+def test_each_benchmark_knows_its_full_dataset() -> None:
+    """The official counts, from each benchmark's own definition: ImageNet val, COCO val, newstest2014 (GNMT's
+    performance phase reads the v0.5 .large file: 1,300 copies of it)."""
+    from importlib.metadata import entry_points
+
+    found = {entry.name: entry.load()() for entry in entry_points(group=registry.GROUP)}  # the real ones
+    sizes = {name: (bench.full_dataset_size("accuracy"), bench.full_dataset_size("performance"))
+             for name, bench in found.items()}
+    assert sizes == {"resnet50": (50_000, 50_000), "mobilenet": (50_000, 50_000), "ssd-mobilenet": (5_000, 5_000),
+                     "ssd-resnet34": (5_000, 5_000), "gnmt": (3_003, 3_903_900)}

@@ -209,3 +209,25 @@ def test_the_download_check_removes_a_bad_file_with_its_sidecars(tmp_path: Path,
     assert capsys.readouterr().err == (f"error: {bad}: not a TensorFlow GraphDef: it looks like an ONNX model; it was "
                                        "removed, run the download again\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.onnx", "good.onnx.sha256"]
+
+
+def test_model_sha256_of_a_file_a_checkpoint_and_nothing(tmp_path: Path) -> None:
+    """What results.json and audit.json record to match runs by: a file's sha256; a TensorFlow checkpoint
+    prefix (GNMT's translate.ckpt) over its files' names and bytes; None without a model."""
+    import hashlib
+
+    from common.model_files import model_sha256
+
+    single = tmp_path / "m.onnx"
+    single.write_bytes(b"weights")
+    assert model_sha256(single) == hashlib.sha256(b"weights").hexdigest()
+    prefix = tmp_path / "ckpt" / "translate.ckpt"
+    prefix.parent.mkdir()
+    for suffix, data in ((".index", b"index"), (".data-00000-of-00001", b"tensors"), (".meta", b"graph")):
+        Path(f"{prefix}{suffix}").write_bytes(data)
+    expected = hashlib.sha256(b"translate.ckpt.data-00000-of-00001\0tensors" b"translate.ckpt.index\0index"
+                              b"translate.ckpt.meta\0graph").hexdigest()
+    assert model_sha256(prefix) == expected
+    Path(f"{prefix}.index").write_bytes(b"other index")
+    assert model_sha256(prefix) != expected
+    assert model_sha256(None) is None and model_sha256(tmp_path / "absent.onnx") is None

@@ -4,11 +4,14 @@ The files under data/results_before/ were written by ``mlperf-ref run`` (and the
 the commit before that change, on the embedded sample data; the same commands run here again and every
 key, its order and the kind of every value must agree, as must the summary's lines but for the figures.
 Deliberate changes since: the verdict's ``problems`` (the settings that make a run not submittable, from
-common/effective_settings.py) replaced the QUICK note, in results.json and in the summary.
+common/effective_settings.py) replaced the QUICK note, in results.json and in the summary; results.json
+records the model file's checksum (``model_sha256``, absent without a model file: the null runs) for the
+audits and the submission to match runs by.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -102,7 +105,9 @@ def test_scored_run_keeps_its_layout(samples: Path, tmp_path: Path, capsys) -> N
                     "--model", str(model), "--dataset-path", str(samples / "imagenet"), "--output", str(out),
                     "--cache-dir", str(tmp_path / "cache")], capsys)
     before = json.loads((BEFORE / "ort-r50.json").read_text())
-    assert_same_layout(before, json.loads((out / "results.json").read_text()))
+    after = json.loads((out / "results.json").read_text())
+    assert after.pop("model_sha256") == hashlib.sha256(model.read_bytes()).hexdigest()
+    assert_same_layout(before, after)
     then = summary_shape(recorded_text(BEFORE / "ort-r50.summary.txt", tmp_path))
     now = summary_shape(printed)
     assert now[2:] == then[2:]  # all but the title line, whose model name differs

@@ -7,6 +7,7 @@ runs (no minimum duration, 100 queries), the audits' own settings checked as in 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -189,10 +190,10 @@ def test_bad_audit_input_gets_one_line(bench, tmp_path: Path, capsys: pytest.Cap
                  "--output", "offline", "--quick"]) == 0
     capsys.readouterr()
     assert bench("audit", "TEST05", "resnet50", "--output", "x", "--reference", "offline") == 2
-    assert "a Offline run, this audit is scenario SingleStream" in capsys.readouterr().err
-    (tmp_path / "offline" / "results.json").unlink()  # a folder of logs only: LoadGen's summary tells
+    assert "scenario SingleStream (this audit) vs Offline (the reference)" in capsys.readouterr().err
+    (tmp_path / "offline" / "results.json").unlink()  # a folder of logs only: no finished run
     assert bench("audit", "TEST05", "resnet50", "--output", "x", "--reference", "offline") == 2
-    assert "LoadGen ran it as Offline, this audit is SingleStream" in capsys.readouterr().err
+    assert "no results.json, so not a finished 'mlperf-ref run'" in capsys.readouterr().err
 
 
 def test_test04_is_refused_for_gnmt_as_in_v05(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -259,3 +260,111 @@ def test_each_benchmark_decodes_its_payloads_as_its_data() -> None:
                         np.array([1, 18])))
     assert rows.shape == (2, 7) and rows[1, 6] == 18 and rows[0, 0] == 7
     assert get_benchmark("gnmt").decode_payload(b"Ein Haus .") == "Ein Haus ."
+
+
+V05_AUDIT = Path(__file__).parent / "data" / "v05_audit"  # published v0.5 audit outputs (see ORIGIN.md there)
+
+
+def _shape(text: str) -> list[str]:
+    """The lines of a verify script's output with the figures taken out."""
+    return [re.sub(r"\d+(\.\d+)?", "N", line) for line in text.splitlines()]
+
+
+def _interrupted(out: Path) -> None:
+    """What an interrupted rerun leaves in a run folder: results.json cleared, the phase marked INCOMPLETE."""
+    (out / "results.json").unlink()
+    (out / "performance" / "INCOMPLETE").write_text("interrupted during the performance phase\n")
+
+
+def _marked_only(out: Path) -> None:
+    (out / "performance" / "INCOMPLETE").write_text("interrupted during the performance phase\n")
+
+
+def _cut_accuracy_log(out: Path) -> None:
+    log = out / "accuracy" / "mlperf_log_accuracy.json"
+    text = log.read_text()
+    log.write_text(text[: len(text) // 2])
+
+
+def _foreign_entry(out: Path) -> None:
+    log = out / "accuracy" / "mlperf_log_accuracy.json"
+    records = json.loads(log.read_text())
+    records[3]["data"] = "not hex"
+    log.write_text(json.dumps(records))
+
+
+def _garbage_detail_log(out: Path) -> None:
+    (out / "performance" / "mlperf_log_detail.txt").write_bytes(bytes(range(256)) * 8)
+
+
+# (case, how the reference is made, what is done to it, the audit, its extra words, the refusal's words)
+REFERENCE_CASES = [
+    ("TEST04-A of another backend", ("audit", "TEST04-A", "--backend", "null"), None, "TEST04-B", (),
+     "backend onnxruntime (this audit) vs null (the reference)"),
+    ("TEST04-A of the int8 file, B fp32", ("audit", "TEST04-A", "--model", "int8.onnx", "--precision", "int8"), None,
+     "TEST04-B", ("--model", "fp32.onnx"), "precision fp32 (this audit) vs int8 (the reference); model file (sha256)"),
+    ("TEST04-A a --quick run", ("audit", "TEST04-A", "--quick"), None, "TEST04-B", (),
+     "--quick off (this audit) vs on (the reference)"),
+    ("interrupted reference run", ("run", "--both"), _interrupted, "TEST05", (),
+     "no results.json, so not a finished 'mlperf-ref run'"),
+    ("reference run marked interrupted", ("run", "--both"), _marked_only, "TEST05", (),
+     "INCOMPLETE says the run was interrupted"),
+    ("reference detail log replaced by binary garbage", ("run", "--both"), _garbage_detail_log, "TEST05", (),
+     "ref/performance/mlperf_log_detail.txt is not a LoadGen detail log"),
+    ("corrupt reference accuracy log (cut in half)", ("run", "--both"), _cut_accuracy_log, "TEST01", (),
+     "mlperf_log_accuracy.json: not a LoadGen accuracy log"),
+    ("reference accuracy log with a foreign entry", ("run", "--both"), _foreign_entry, "TEST01", (),
+     "mlperf_log_accuracy.json: entry 3 is not a LoadGen response"),
+]
+
+
+@pytest.mark.parametrize(("case", "made", "damage", "test", "extra", "said"), REFERENCE_CASES,
+                         ids=[case[0] for case in REFERENCE_CASES])
+def test_a_reference_that_does_not_match_is_refused_before_the_audit_runs(
+        bench, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, made: tuple[str, ...], damage,
+        test: str, extra: tuple[str, ...], said: str) -> None:
+    (tmp_path / "int8.onnx").write_bytes(b"the int8 file")
+    (tmp_path / "fp32.onnx").write_bytes(b"the fp32 file")
+    command, *words = made
+    words = [words[0], "resnet50", *words[1:]] if command == "audit" else ["resnet50", *words]
+    backend = words.index("--backend") if "--backend" in words else None
+    if backend is not None:  # the fixture names onnxruntime last; this reference ran another backend
+        assert main([command, *words, "--scenario", "SingleStream", "--dataset-path", str(tmp_path),
+                     "--user-conf", str(tmp_path / "short.conf"), "--output", "ref"]) in (0, 1)
+    else:
+        assert bench(command, *words, "--output", "ref") in (0, 1)
+    if damage is not None:
+        damage(tmp_path / "ref")
+    capsys.readouterr()
+    assert bench("audit", test, "resnet50", *extra, "--output", "audit", "--reference", "ref") == 2, case
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ") and said in err, err
+    assert not (tmp_path / "audit" / "performance").exists()  # refused before the audit ran
+
+
+def test_a_matching_reference_is_taken_and_the_official_outputs_are_written(bench, tmp_path: Path) -> None:
+    """TEST01, TEST05 and TEST04-B against references of the same implementation: the verify files are those
+    of the published v0.5 audits, line for line but the figures, and say what audit.json says."""
+    assert bench("run", "resnet50", "--both", "--output", "ref") == 0
+    assert bench("audit", "TEST01", "resnet50", "--output", "t1", "--reference", "ref") in (0, 1)
+    assert bench("audit", "TEST05", "resnet50", "--output", "t5", "--reference", "ref") in (0, 1)
+    assert bench("audit", "TEST04-A", "resnet50", "--output", "a") == 0
+    assert bench("audit", "TEST04-B", "resnet50", "--output", "b", "--reference", "a") in (0, 1)
+    t1, t5, b = _audit(tmp_path / "t1"), _audit(tmp_path / "t5"), _audit(tmp_path / "b")
+    accuracy = (tmp_path / "t1" / "verify_accuracy.txt").read_text()
+    assert _shape(accuracy) == _shape((V05_AUDIT / "verify_accuracy.txt").read_text())
+    counts = dict(line.split(" = ") for line in accuracy.splitlines() if " = " in line)
+    assert counts["num_acc_log_entries"] == "40" and counts["num_perf_log_data_mismatch"] == "0"
+    assert int(counts["num_perf_log_qsl_idx_match"]) == t1["accuracy"]["compared"] > 0
+    for folder, found, real in ((tmp_path / "t5", t5, "verify_performance.txt"),
+                                (tmp_path / "b", b, "verify_test4_performance.txt")):
+        text = (folder / real).read_text()
+        wanted = _shape((V05_AUDIT / real).read_text())
+        if not found["performance_passed"]:  # a busy machine: the scores out of the band
+            wanted[-1] = "TEST FAIL: Test score invalid"
+        shown = _shape(text)
+        note = _shape("Note: TEST04-B is significantly slower than TEST04-A")  # verify_test4_performance.py's
+        assert shown[:len(wanted)] == wanted and shown[len(wanted):] in ([], note)
+        assert str(int(found["performance"]["test_score"])) in text  # a SingleStream latency in ns
+    assert not (tmp_path / "b" / "verify_performance.txt").exists()
+    assert (b["backend"], b["precision"], b["model_sha256"], b["quick"]) == ("onnxruntime", "fp32", None, False)

@@ -51,7 +51,7 @@ class ArgmaxTask(Task):
 class SyntheticBenchmark(Benchmark):
     info = BenchmarkInfo(
         name="resnet50", title="Synthetic", dataset="vectors", quality=QualityTarget("top-1", 80.0, 0.99),
-        backends=("onnxruntime",), quick_count=24,
+        backends=("onnxruntime",), quick_count=24, dataset_size=SAMPLES,
     )
 
     def make_task(self, backend: str, dataset_path: Path) -> Task:

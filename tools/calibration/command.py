@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.atomic import atomic_write_text
 from common.backends import backend_class, backends_for
 from common.benchmark import DatasetOptions
 from common.cache import check_cache_dir, default_cache_dir
@@ -20,7 +21,7 @@ from common.calibration_record import CalibrationRecord
 from common.errors import RunError, UsageError
 from common.paths import readable_file, writable_file
 from common.registry import get_benchmark
-from common.samples import SAMPLE_CALIBRATION_LIST, SYNTHETIC_MARKER
+from common.samples import RANDOM_WEIGHTS_SUFFIX, SAMPLE_CALIBRATION_LIST, SYNTHETIC_MARKER
 from tools.calibration import CALIBRATION_METHODS
 from tools.calibration.lists import CalibrationList, resolve_list
 
@@ -108,10 +109,12 @@ def calibrate(cfg: CalibrateConfig) -> CalibrationRecord:
     options = DatasetOptions(backend=family, layout=task.io.layout, cache_dir=cfg.cache_dir or default_cache_dir(),
                              workers=os.cpu_count() or 1, progress=False, purpose="calibration")
     dataset = bench.open_calibration(Path(cfg.dataset_path), chosen.names, options)
+    random_weights = Path(f"{cfg.model}{RANDOM_WEIGHTS_SUFFIX}").exists()
     fields = {"benchmark": bench.info.name, "calibration_list": chosen.name,
               "calibration_list_sha256": chosen.sha256, "official": chosen.official, "images": len(chosen.names),
               "source_model_sha256": hashlib.sha256(Path(cfg.model).read_bytes()).hexdigest(),
-              "note": chosen.note}
+              "note": chosen.note, "random_weights": random_weights,
+              "synthetic_data": (Path(cfg.dataset_path) / SYNTHETIC_MARKER).exists()}
     record = quantize(Path(cfg.model), DatasetReader(dataset, task, cfg.progress), cfg.method, Path(cfg.output),
                       fields)
     written = onnx.load(str(cfg.output), load_external_data=False)
@@ -119,4 +122,10 @@ def calibrate(cfg: CalibrateConfig) -> CalibrationRecord:
         Path(cfg.output).unlink()
         raise RunError(f"calibrate: the quantized model differs from {cfg.model} in its tensor names, or has "
                        f"other ops than {', '.join((*QUANTIZED_OPS, *BODY_OPS))} quantized (removed it)")
+    marker = Path(f"{cfg.output}{RANDOM_WEIGHTS_SUFFIX}")
+    if random_weights:  # the mark beside the file, as export-model leaves it (the record carries it too)
+        atomic_write_text(marker, f"{Path(cfg.output).name}: int8 calibration of {Path(cfg.model).name}, which has "
+                                  f"seeded random weights ('mlperf-ref export-model').\n")
+    else:
+        marker.unlink(missing_ok=True)  # a file calibrated here before from random weights
     return record

@@ -25,7 +25,7 @@ import onnx
 
 from common.atomic import atomic_write_bytes
 from common.benchmark import ModelIO
-from common.calibration_record import PREFIX, CalibrationRecord
+from common.calibration_record import PREFIX, QUANTIZED_NODE_TYPES, CalibrationRecord
 from common.errors import UsageError
 from tools.calibration.reader import DatasetReader
 
@@ -37,8 +37,6 @@ BODY_OPS: tuple[str, ...] = ("Clip", "Relu", "Add", "MaxPool", "GlobalAveragePoo
 # Pad is not among them: onnxruntime 1.32's quantized Pad pads with the integer 0, not the zero point (a
 # ResNet50 whose stem Pad was quantized lost its top-1 on every sample image); zero pads before a Conv are
 # folded into the Conv instead (fold_zero_pads), the same arithmetic
-QUANTIZED_NODE_TYPES = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
-                        "MatMulInteger", "DynamicQuantizeLinear"}
 FLOAT32 = onnx.TensorProto.FLOAT
 FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16,
                onnx.TensorProto.DOUBLE}

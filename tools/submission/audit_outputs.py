@@ -6,8 +6,8 @@ that the submitter keeps beside the run's logs at ``audit/<system>/<model>/<scen
 
     verify_accuracy.txt            TEST01: "Verifying accuracy. ...", num_* counts, "TEST PASS"
     verify_performance.txt         TEST01, TEST03, TEST05: "reference score = X", "test score = Y", "TEST PASS"
-    verify_test4_performance.txt   TEST04 (in TEST04-A; this project's audit puts it in TEST04-B): "TEST04-A
-                                   score = X", "TEST04-B score = Y", "TEST PASS"
+    verify_test4_performance.txt   TEST04 (in the A run's folder; this project's audit puts it in the B run's):
+                                   "<A> score = X", "<B> score = Y", "TEST PASS"
 
 Published trees also name them ``accuracy-verify-result.txt``/``performance-verify-result.txt`` and keep
 TEST04's under ``verify_performance.txt``, so an output is recognised by its first line, not its name. The
@@ -15,7 +15,7 @@ logs sit in ``performance/run_1/`` (some trees: the test folder itself).
 
 Beyond reading the verdict line, the scores an output states are checked against the logs (the audit's
 summary, the result's performance run) and the verdict is recomputed with the scripts' tolerances: 10 %,
-20 % for a SingleStream reference of at most 200,000 ns; TEST04-B may be slower than TEST04-A.
+20 % for a SingleStream reference of at most 200,000 ns; TEST04's B run may be slower than its A run.
 """
 
 from __future__ import annotations
@@ -31,17 +31,19 @@ from common.errors import UsageError
 from common.loadgen_log import LoadGenSummary, parse_summary
 from common.rules import v05_rule
 from common.schema import SchemaError
+from compliance.definitions import TEST04, TEST04_A, TEST04_B
 from tools.submission.audits import AUDIT_FILE, audit_passed, failure_reasons, read_audit_json
 from tools.submission.evidence import read_phase
 
 SUMMARY, DETAIL, ACCURACY_LOG = "mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json"
-# which verify outputs each test must have (TEST04-A and TEST04-B share one, in either folder)
-NEEDED = {"TEST01": ("accuracy", "performance"), "TEST03": ("performance",), "TEST04-A": ("test4",),
-          "TEST04-B": ("test4",), "TEST05": ("performance",)}
+# which verify outputs each test must have (TEST04's A and B runs share one, in either folder)
+NEEDED = {"TEST01": ("accuracy", "performance"), "TEST03": ("performance",), TEST04_A: ("test4",),
+          TEST04_B: ("test4",), "TEST05": ("performance",)}
 OFFICIAL_NAMES = {"accuracy": "verify_accuracy.txt", "performance": "verify_performance.txt",
                   "test4": "verify_test4_performance.txt"}
 _COUNT = re.compile(r"^(num_acc_log_entries|num_perf_log_entries) = (\d+)\s*$")
-_SCORE = re.compile(r"^(reference|test|TEST04-A|TEST04-B) score = ([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*$")
+_SCORE = re.compile(rf"^(reference|test|{re.escape(TEST04_A)}|{re.escape(TEST04_B)}) score = "
+                    r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*$")
 
 
 @dataclass
@@ -69,7 +71,7 @@ def read_verify(path: Path) -> VerifyOutput | None:
         if match:
             scores[match.group(1)] = float(match.group(2))
     kind = "accuracy" if lines[0].startswith("Verifying accuracy") else \
-        "test4" if "TEST04-A" in scores or "TEST04-B" in scores else "performance"
+        "test4" if TEST04_A in scores or TEST04_B in scores else "performance"
     verdicts = [line for line in lines if line.startswith(("TEST PASS", "TEST FAIL"))]
     verdict = verdicts[-1] if verdicts else None
     return VerifyOutput(Path(path), kind, None if verdict is None else verdict.startswith("TEST PASS"),
@@ -134,9 +136,9 @@ def audit_problems(folder: Path, test: str, scenario: str, reference_runs: list[
     folder = Path(folder)
     problems: list[str] = []
     outputs = verify_outputs(folder)
-    source = folder.parent / "TEST04-A" if test.startswith("TEST04") else folder
-    if test.startswith("TEST04"):  # the pair's output: published trees keep it in TEST04-A, ours in TEST04-B
-        pair = verify_outputs(folder.parent / ("TEST04-B" if test == "TEST04-A" else "TEST04-A"))
+    source = folder.parent / TEST04_A if test in TEST04 else folder
+    if test in TEST04:  # the pair's output: published trees keep it in the A run's folder, ours in the B run's
+        pair = verify_outputs(folder.parent / (TEST04_B if test == TEST04_A else TEST04_A))
         outputs = {**pair, **outputs}
     run = run_folder(folder)
     if run is None or not (run / DETAIL).is_file():
@@ -150,7 +152,7 @@ def audit_problems(folder: Path, test: str, scenario: str, reference_runs: list[
     for kind in NEEDED.get(test, ()):
         output = outputs.get(kind)
         if output is None:
-            where = "TEST04-A's or TEST04-B's folder" if test.startswith("TEST04") else "the folder"
+            where = f"{TEST04_A}'s or {TEST04_B}'s folder" if test in TEST04 else "the folder"
             problems.append(f"audit {test}: no {OFFICIAL_NAMES[kind]} in {where} (the official verify output)")
             continue
         if output.passed is None:
@@ -168,8 +170,8 @@ _SIGNATURES = {
     "TEST01": ("accuracy logging on (accuracy_log_probability above 0)",
                lambda d: (d.get("effective_accuracy_log_probability") or 0) > 0
                or (d.get("effective_accuracy_log_sampling_target") or 0) > 0),
-    "TEST04-A": ("performance_issue_unique on", lambda d: d.get("effective_performance_issue_unique") is True),
-    "TEST04-B": ("performance_issue_same on", lambda d: d.get("effective_performance_issue_same") is True),
+    TEST04_A: ("performance_issue_unique on", lambda d: d.get("effective_performance_issue_unique") is True),
+    TEST04_B: ("performance_issue_same on", lambda d: d.get("effective_performance_issue_same") is True),
     "TEST05": ("seeds other than v0.5's",
                lambda d: any(d.get(f"effective_{key}") != v05_rule("resnet50", "Offline", key) for key in SEED_KEYS)),
 }
@@ -205,8 +207,8 @@ def _score_problems(output: VerifyOutput, test: str, scenario: str, run: Path | 
         return _count_problems(output, test, {"num_acc_log_entries": result_logs,
                                               "num_perf_log_entries": audit_logs})
     if output.kind == "test4":
-        pairs = (("TEST04-A", _summary(run_folder(source))),
-                 ("TEST04-B", _summary(run_folder(source.parent / "TEST04-B"))))
+        pairs = ((TEST04_A, _summary(run_folder(source))),
+                 (TEST04_B, _summary(run_folder(source.parent / TEST04_B))))
     else:
         pairs = (("reference", _reference(output, reference_runs)), ("test", _summary(run)))
     problems, logged = [], {}

@@ -11,10 +11,10 @@ from common.errors import UsageError
 from common.paths import writable_folder
 from compliance.definitions import required_audits
 from tools.submission import folder
-from tools.submission.audits import Audit, load_audit
+from tools.submission.audits import Audit, check_audit_matches, load_audit
 from tools.submission.layout import v05_model_names
 from tools.submission.produce import RunOptions, fill_group, inputs, reference_run, run_audits
-from tools.submission.runs import Group, Run, group_runs, load_run
+from tools.submission.runs import Group, Run, group_runs, load_run, verdict_of
 from tools.submission.tree import SubmissionConfig, kept_results, system_description, write_tree
 
 
@@ -51,10 +51,18 @@ def _collect(args: argparse.Namespace) -> tuple[list[Run], dict[tuple[str, str],
         for scenario in args.scenarios:
             groups.setdefault((bench, scenario), Group(bench, scenario))
     audits = [load_audit(Path(path)) for path in args.audits or []]
+    seen: dict[tuple[str, str, str], Audit] = {}
     for audit in audits:
-        if (audit.benchmark, audit.scenario) not in groups:
+        group = groups.get((audit.benchmark, audit.scenario))
+        if group is None:
             raise UsageError(f"--audits {audit.folder}: an audit of {audit.benchmark} {audit.scenario}, which "
                              f"this submission has no results for")
+        key = (audit.benchmark, audit.scenario, audit.test)
+        if key in seen:
+            raise UsageError(f"--audits: two {audit.test} audits of {group.name} ({seen[key].folder} and "
+                             f"{audit.folder}); a result has one of each test: give one")
+        seen[key] = audit
+        check_audit_matches(audit, group)
     return runs, groups, audits
 
 
@@ -131,9 +139,9 @@ def _report(args: argparse.Namespace, groups: dict[tuple[str, str], Group], audi
     print(f"wrote {args.output}: {args.division}/{args.submitter}, system {args.system}, "
           f"{len(groups)} result(s): {', '.join(g.name for g in groups.values())}")
     runs = [run for group in groups.values() for run in group.runs()]
-    flagged = [run for run in runs if run.results.verdict is None or not run.results.verdict.submittable]
+    flagged = [run for run in runs if not verdict_of(run).submittable]
     if flagged:
-        print(f"  {len(flagged)} of {len(runs)} run(s) are not submittable by their own verdict "
+        print(f"  {len(flagged)} of {len(runs)} run(s) are not submittable, judged again from their logs "
               f"({', '.join(str(run.folder) for run in flagged)}); the check says why")
     for group in groups.values():
         absent = [t for t in required_audits(group.benchmark) if (group.benchmark, group.scenario, t) not in have]

@@ -3,13 +3,17 @@ benchmark and scenario, with what each group still lacks."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.effective_settings import read_effective
 from common.errors import UsageError
-from common.results import RunResults
+from common.results import PHASES, RunResults, Verdict
 from common.schema import SchemaError
+from common.verdict import judge
+from compliance.run_identity import RunIdentity
 from tools.submission.layout import ACCURACY_FILES, LOG_FILES, performance_runs, v05_model_names
 
 
@@ -21,8 +25,14 @@ class Run:
     results: RunResults
 
     @property
-    def implementation_key(self) -> tuple[str, str, str | None]:
-        return self.results.backend, self.results.precision, self.results.model
+    def implementation_key(self) -> tuple[str, str, str | None, str | None]:
+        return self.results.backend, self.results.precision, self.results.model, self.results.model_sha256
+
+    @property
+    def identity(self) -> RunIdentity:
+        res = self.results
+        return RunIdentity(benchmark=res.benchmark, scenario=res.scenario, backend=res.backend,
+                           precision=res.precision, model_sha256=res.model_sha256, quick=res.quick, count=res.count)
 
 
 @dataclass
@@ -46,6 +56,17 @@ class Group:
         return [*self.accuracy, *(r for r in self.performance if r not in self.accuracy)]
 
 
+def verdict_of(run: Run) -> Verdict:
+    """The run's verdict judged again from its own logs (in its folder, wherever it was moved), not the one
+    its results.json states."""
+    from common.backends import backend_class
+
+    res = run.results
+    phases = {phase: dataclasses.replace(found, log_dir=str(run.folder / phase))
+              for phase in PHASES if (found := getattr(res, phase)) is not None}
+    return judge(dataclasses.replace(res, **phases, verdict=None), backend_class(res.backend).runs_model)
+
+
 def load_run(folder: Path) -> Run:
     """A run folder, checked: its results.json and the LoadGen logs of each phase it ran."""
     folder = Path(folder)
@@ -67,6 +88,11 @@ def load_run(folder: Path) -> Run:
         absent = [name for name in names if not (folder / phase / name).is_file()]
         if absent:
             raise UsageError(f"--runs {folder}: {phase}/{', '.join(absent)} missing: the run did not finish; "
+                             f"run it again")
+        logged = read_effective(folder / phase)["scenario"]  # the evidence decides where the logs are filed
+        if logged != results.scenario:
+            raise UsageError(f"--runs {folder}: results.json says {results.scenario}, LoadGen's "
+                             f"{phase}/mlperf_log_detail.txt ran {logged}: results.json is not the run's own; "
                              f"run it again")
     return Run(folder, results)
 
@@ -101,5 +127,6 @@ def check_group(group: Group) -> None:
                          f"{wanted}; give {wanted}")
     kinds = {run.implementation_key for run in group.runs()}
     if len(kinds) > 1:
-        described = "; ".join(f"{b} {p} {m or '(no model)'}" for b, p, m in sorted(kinds, key=str))
+        described = "; ".join(f"{b} {p} {m or '(no model)'}{f' sha256 {h[:12]}' if h else ''}"
+                              for b, p, m, h in sorted(kinds, key=str))
         raise UsageError(f"--runs: {group.name} mixes implementations ({described}); one result uses one")

@@ -13,6 +13,7 @@ from typing import Any
 from common.output_folder import LOCK_NAME
 from common.results import USER_CONF_COPY, RunResults
 from common.rules import rules_file
+from compliance.definitions import TEST04_A, TEST04_B
 from tools.submission.audits import Audit
 from tools.submission.layout import (
     ACCURACY_FILES,
@@ -24,6 +25,7 @@ from tools.submission.layout import (
 from tools.submission.runs import Group, Run
 from tools.submission.system_desc import build_desc, machine_desc, read_user_desc, software_fields
 
+TEST04_OUTPUT = "verify_test4_performance.txt"  # written by 'mlperf-ref audit' for TEST04's B run
 SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds common/, tools/, vision/, ...
 _SOURCE_FOLDERS = ("common", "compliance", "tools", "vision", "translation", "requirements")
 _SOURCE_SUFFIXES = (".py", ".conf", ".sh", ".txt", ".toml", ".md")
@@ -94,6 +96,11 @@ def write_tree(root: Path, cfg: SubmissionConfig, groups: Mapping[tuple[str, str
         target = tree.audit(cfg.system, v05_model_names()[audit.benchmark], audit.scenario, audit.test)
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(audit.folder, target, ignore=shutil.ignore_patterns(LOCK_NAME, ".audit-*"))
+    for audit in audits:  # TEST04's verdict also beside its A run, where most v0.5 submitters filed it
+        pair = tree.audit(cfg.system, v05_model_names()[audit.benchmark], audit.scenario, TEST04_A)
+        verdict = audit.folder / TEST04_OUTPUT
+        if audit.test == TEST04_B and verdict.is_file() and pair.is_dir():
+            shutil.copy2(verdict, pair / TEST04_OUTPUT)
 
 
 def _copy(source: Path, target: Path, names: Sequence[str]) -> None:

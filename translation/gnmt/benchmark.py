@@ -22,7 +22,16 @@ from common.benchmark import (
 )
 from common.errors import UsageError
 from translation.gnmt.checkpoint import load_model, random_variables, write_tf_checkpoint
-from translation.gnmt.dataset import REFERENCE, TARGET_VOCAB, GNMTTask, WMTDataset, read_lines, require
+from translation.gnmt.dataset import (
+    ACCURACY_LINES,
+    LARGE_REPEATS,
+    REFERENCE,
+    TARGET_VOCAB,
+    GNMTTask,
+    WMTDataset,
+    read_lines,
+    require,
+)
 from translation.gnmt.model import GNMTConfig
 from translation.gnmt.quantize import DESCRIPTION, to_dynamic_int8
 from translation.gnmt.samples import sample_text, write_samples
@@ -48,7 +57,12 @@ class GNMTBenchmark(Benchmark):
         backends=("pytorch",),
         model_files={"pytorch": f"ende_gnmt_model_4_layer/{CHECKPOINT_NAME}"},
         quick_count=8,
+        dataset_size=ACCURACY_LINES,
     )
+
+    def full_dataset_size(self, purpose: str) -> int | None:
+        # v0.5: the performance phase reads the .large file, 1,300 copies of the accuracy set
+        return ACCURACY_LINES * LARGE_REPEATS if purpose == "performance" else ACCURACY_LINES
 
     def make_task(self, backend: str, dataset_path: Path) -> Task:
         return GNMTTask(Vocabulary.from_file(require(Path(dataset_path), TARGET_VOCAB)))

@@ -6,6 +6,7 @@ Every image is resized to W x H with INTER_LINEAR (no aspect kept; gray becomes 
 area is scaled by the size ratios, polygon segmentations too, and the images' width/height are
 rewritten. Unlike the v0.5 tool, which wrote ``.png`` files under ``.jpg`` names, ``file_name`` in the
 new annotations names the file actually written. PNG is lossless; JPEG storage costs up to 0.5 mAP.
+A copy of the synthetic sample data stays marked as such (its SYNTHETIC file is copied too).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import cv2
 from common.atomic import atomic_open, atomic_write_text
 from common.errors import UsageError
 from common.progress import progress
+from common.samples import SYNTHETIC_MARKER
 from vision.coco.annotations import ANNOTATIONS_FILE, IMAGES_DIR
 from vision.coco.preprocess import read_bgr
 
@@ -61,6 +63,9 @@ def upscale(
                 [v * (rx if i % 2 == 0 else ry) for i, v in enumerate(polygon)]
                 for polygon in annotation["segmentation"]
             ]
+    marker = Path(inputs) / SYNTHETIC_MARKER
+    if marker.is_file():  # the copy of sample data is sample data
+        atomic_write_text(Path(outputs) / SYNTHETIC_MARKER, marker.read_text(encoding="utf-8"))
     target = Path(outputs) / annotations
     atomic_write_text(target, json.dumps(data))
     return target

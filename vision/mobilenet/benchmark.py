@@ -11,6 +11,7 @@ from common.benchmark import BenchmarkInfo, QualityTarget
 from vision.classification.benchmark import ImageNetClassifier
 from vision.classification.outputs import SOFTMAX
 from vision.imagenet.preprocess import Preprocessing, scale_to_unit_range
+from vision.imagenet.val_map import VAL_IMAGES
 from vision.mobilenet import tf_graph
 from vision.mobilenet.model import mobilenet_v1
 
@@ -26,6 +27,7 @@ INFO = BenchmarkInfo(
     model_files={"onnxruntime": "mobilenet_v1_1.0_224.onnx", "pytorch": "mobilenet_v1_1.0_224.onnx",
                  "tensorflow": "mobilenet_v1_1.0_224_frozen.pb"},
     quick_count=64,  # about 7x fewer operations per image than ResNet50: more samples in the same time
+    dataset_size=VAL_IMAGES,
 )
 
 

@@ -11,6 +11,7 @@ from common.benchmark import BenchmarkInfo, QualityTarget
 from vision.classification.benchmark import ImageNetClassifier
 from vision.classification.outputs import ARGMAX, SOFTMAX
 from vision.imagenet.preprocess import Preprocessing, subtract_means
+from vision.imagenet.val_map import VAL_IMAGES
 from vision.resnet50 import tf_graph
 from vision.resnet50.model import resnet50
 
@@ -24,6 +25,7 @@ INFO = BenchmarkInfo(
     model_files={"onnxruntime": "resnet50_v1.onnx", "pytorch": "resnet50_v1.onnx",
                  "tensorflow": "resnet50_v1.pb"},
     quick_count=32,  # enough for every scenario's quick queries, few enough for a short quick start
+    dataset_size=VAL_IMAGES,
 )
 
 

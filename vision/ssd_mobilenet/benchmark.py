@@ -11,6 +11,7 @@ from torch import nn
 from common.benchmark import BenchmarkInfo, DatasetOptions, QualityTarget, Task
 from vision.coco.dataset import Recipe
 from vision.coco.preprocess import mobilenet_float_nchw, mobilenet_uint8_nhwc
+from vision.coco.verify import EXPECTED_IMAGES
 from vision.detection.benchmark import CocoDetector
 from vision.ssd_mobilenet import export, tasks
 from vision.ssd_mobilenet.model import SSDMobileNetV1
@@ -33,6 +34,7 @@ class SSDMobileNetBenchmark(CocoDetector):
             "tensorflow": "ssd_mobilenet_v1_coco_2018_01_28.pb",
         },
         quick_count=16,
+        dataset_size=EXPECTED_IMAGES,
     )
     reference_state_dict: ClassVar[Path] = REFERENCE_STATE_DICT
 

@@ -11,6 +11,7 @@ from torch import nn
 from common.benchmark import BenchmarkInfo, DatasetOptions, QualityTarget, Task
 from vision.coco.dataset import Recipe, keep_source
 from vision.coco.preprocess import resnet34_float_nchw
+from vision.coco.verify import EXPECTED_IMAGES
 from vision.detection.benchmark import CocoDetector
 from vision.detection.task import label_to_category
 from vision.ssd_resnet34 import export, tasks
@@ -34,6 +35,7 @@ class SSDResNet34Benchmark(CocoDetector):
             "tensorflow": "resnet34_tf.22.1.pb",
         },
         quick_count=2,  # ~216 GMACs per image: a CPU needs seconds for each
+        dataset_size=EXPECTED_IMAGES,
     )
     reference_state_dict: ClassVar[Path] = REFERENCE_STATE_DICT
 

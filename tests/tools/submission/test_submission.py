@@ -200,6 +200,23 @@ def test_missing_system_field_is_named(tree: Path, tmp_path: Path) -> None:
                                               f"{BASE}/systems/{SYSTEM}.json: field status missing"]
 
 
+def _audit_folders(tmp_path: Path, run: Path, failed: str | None = None, **changed: object) -> list[Path]:
+    """Audit folders of ``run``'s implementation, each with a detail log (``run``'s: its scenario is the
+    evidence) and audit.json (its fields ``changed``)."""
+    folders = []
+    results = json.loads((run / "results.json").read_text())
+    for test in AUDIT_TESTS:
+        folder = tmp_path / "audits" / test
+        (folder / "performance" / "run_1").mkdir(parents=True)
+        shutil.copy2(run / "performance" / "mlperf_log_detail.txt", folder / "performance" / "run_1")
+        record = {"test": test, "passed": test != failed,
+                  **{key: results.get(key) for key in ("benchmark", "scenario", "backend", "precision",
+                                                        "model_sha256", "quick", "count")}}
+        (folder / "audit.json").write_text(json.dumps({**record, **changed}))
+        folders.append(folder)
+    return folders
+
+
 def test_audits_collected_then_missing_or_failed_are_named(tree: Path, null_run: Path, system_desc: Path,
                                                            make_audit: Callable[..., Path], tmp_path: Path) -> None:
     out = tmp_path / "tree"
@@ -219,6 +236,81 @@ def test_audits_collected_then_missing_or_failed_are_named(tree: Path, null_run:
                      f"--reference RUN_DIR ...' and add it with 'mlperf-ref submission ... --audits DIR' (the r0.5 "
                      f"checker does not look for audits; the v0.5 rules want them)",
                      f"{where}/TEST01: audit TEST01 FAILED: verify_performance.txt says TEST FAIL: Test score invalid"]
+
+
+def _edited_scenario(run: Path, tmp_path: Path) -> Path:
+    """The Offline run with its results.json edited to say SingleStream."""
+    copy = tmp_path / "edited"
+    shutil.copytree(run, copy)
+    results = json.loads((copy / "results.json").read_text())
+    (copy / "results.json").write_text(json.dumps({**results, "scenario": "SingleStream"}))
+    return copy
+
+
+# (case, the --runs and --audits words, what the one line says); the hostile cases of issue 21
+INPUT_CASES = {
+    "audit of another backend": (
+        lambda null, onnx, tmp: ["--runs", str(null), "--audits",
+                                 str(_audit_folders(tmp, null, backend="onnxruntime")[3])],
+        r"--audits \S+/TEST05: the TEST05 of another implementation than the result resnet50 SingleStream "
+        r"\(\S+\): backend onnxruntime \(the audit\) vs null \(the result\)"),
+    "audit of the int8 file for an fp32 result": (
+        lambda null, onnx, tmp: ["--runs", str(null), "--audits",
+                                 str(_audit_folders(tmp, null, precision="int8", model_sha256="ab" * 32)[0])],
+        r"precision int8 \(the audit\) vs fp32 \(the result\); model file \(sha256\) abababababab \(the audit\) "
+        r"vs none \(the result\)"),
+    "two TEST05 folders for one result": (
+        lambda null, onnx, tmp: ["--runs", str(null), "--audits", str(_audit_folders(tmp / "one", null)[3]),
+                                 str(_audit_folders(tmp / "two", null)[3])],
+        r"--audits: two TEST05 audits of resnet50 SingleStream \(\S+/one/audits/TEST05 and \S+/two/audits/TEST05\)"),
+    "audit whose JSON names another scenario than its log": (
+        lambda null, onnx, tmp: ["--runs", str(null), str(onnx), "--audits",
+                                 str(_audit_folders(tmp, null, scenario="Offline", benchmark="mobilenet")[3])],
+        r"audit.json says Offline, LoadGen's \S+/mlperf_log_detail.txt ran SingleStream"),
+    "Offline logs with a results.json edited to SingleStream": (
+        lambda null, onnx, tmp: ["--runs", str(_edited_scenario(onnx, tmp))],
+        r"--runs \S+/edited: results.json says SingleStream, LoadGen's accuracy/mlperf_log_detail.txt ran Offline"),
+}
+
+
+@pytest.mark.parametrize("case", list(INPUT_CASES))
+def test_runs_and_audits_that_do_not_match_are_refused(case: str, null_run: Path, onnx_run: Path,
+                                                       system_desc: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    words, said = INPUT_CASES[case]
+    out = tmp_path / "tree"
+    assert submit(out, *words(null_run, onnx_run, tmp_path), "--system-desc", str(system_desc)) == 2, case
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and re.search(said, err[0]), err
+    assert not out.exists()
+
+
+def test_matching_audits_are_filed_with_the_official_outputs(null_run: Path, system_desc: Path,
+                                                              tmp_path: Path) -> None:
+    """Audits of the result's own implementation go in; TEST04's verdict is also filed beside TEST04-A."""
+    out = tmp_path / "tree"
+    audits = _audit_folders(tmp_path, null_run)
+    (audits[2] / "verify_test4_performance.txt").write_text((Path(__file__).parents[2] / "compliance" / "data" /
+                                                             "v05_audit" / "verify_test4_performance.txt").read_text())
+    assert submit(out, "--runs", str(null_run), "--audits", *map(str, audits), "--system-desc", str(system_desc)) == 0
+    where = out / BASE / "audit" / SYSTEM / "resnet" / "SingleStream"
+    assert sorted(p.name for p in where.iterdir()) == sorted(AUDIT_TESTS)
+    assert (where / "TEST04-A" / "verify_test4_performance.txt").read_text() == \
+        (where / "TEST04-B" / "verify_test4_performance.txt").read_text()
+
+
+def test_a_verdict_edited_to_submittable_is_judged_again(null_run: Path, system_desc: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The null backend's run on sample data, its results.json edited to say submittable: the submission
+    judges it again from its logs (null backend, 20 sample images where ImageNet val has 50,000)."""
+    run = tmp_path / "run"
+    shutil.copytree(null_run, run)
+    results = json.loads((run / "results.json").read_text())
+    results["verdict"] = {**results["verdict"], "submittable": True, "problems": []}
+    (run / "results.json").write_text(json.dumps(results))
+    capsys.readouterr()
+    assert submit(tmp_path / "tree", "--runs", str(run), "--system-desc", str(system_desc)) == 0
+    assert f"1 of 1 run(s) are not submittable, judged again from their logs ({run})" in capsys.readouterr().out
 
 
 def test_same_submission_grows_and_a_failed_write_changes_nothing(

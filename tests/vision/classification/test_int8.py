@@ -16,7 +16,7 @@ import pytest
 from common.benchmark import DatasetOptions
 from common.calibration_record import read_record
 from common.runner import RunConfig, run_benchmark
-from common.samples import SAMPLE_CALIBRATION_LIST, SYNTHETIC_MARKER
+from common.samples import RANDOM_WEIGHTS_SUFFIX, SAMPLE_CALIBRATION_LIST, SYNTHETIC_MARKER
 from tools.calibration.quantize import interface, quantized_ops
 from tools.cli import main
 from vision.imagenet.samples import calibration_names
@@ -192,3 +192,43 @@ def test_an_int8_file_run_as_fp32_is_refused(bench, samples, calibrated, tmp_pat
                  "--dataset-path", str(samples), "--output", str(tmp_path), "--quick"]) == 2
     assert "is an int8 model (calibrated on calibration_list.txt); run it with --precision int8" in \
         one_error_line(capsys)
+
+
+@pytest.mark.parametrize("bench", ["mobilenet"], indirect=True)
+def test_calibrate_keeps_the_random_weights_mark(bench, onnx_file, samples, calibrated, tmp_path) -> None:
+    """The int8 file made from a random-weights export is marked as its source was (beside it and in its
+    record, so a copy of the file alone keeps it), and its runs say random_weights: true."""
+    source = tmp_path / "mobilenet_v1_1.0_224.onnx"
+    shutil.copy2(onnx_file, source)
+    Path(f"{source}{RANDOM_WEIGHTS_SUFFIX}").write_text("seeded random weights (export-model)\n")
+    int8 = tmp_path / "int8.onnx"
+    assert main(["calibrate", "mobilenet", "--model", str(source), "--dataset-path", str(samples),
+                 "--calibration-list", str(samples / SAMPLE_CALIBRATION_LIST), "--backend", "onnxruntime",
+                 "--output", str(int8), "--cache-dir", str(calibrated["cache"])]) == 0
+    record = read_record(int8)
+    assert record.random_weights is True and record.synthetic_data is True
+    assert Path(f"{int8}{RANDOM_WEIGHTS_SUFFIX}").is_file()
+    assert read_record(calibrated["int8"]).random_weights is False  # its source carries no mark
+    alone = tmp_path / "copied" / "int8.onnx"
+    alone.parent.mkdir()
+    shutil.copy2(int8, alone)  # without the file beside it: the record still says so
+    for model in (int8, alone):
+        results = run(bench, "onnxruntime", "Offline", "performance", model, samples, tmp_path / model.parent.name)
+        assert results["random_weights"] is True, model
+
+
+@pytest.mark.parametrize("bench", ["mobilenet"], indirect=True)
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_a_quantized_graph_without_its_record_is_int8(bench, samples, calibrated, tmp_path, capsys, precision) -> None:
+    """Metadata stripped, the QDQ graph still says int8: never run and reported as fp32."""
+    model = onnx.load(str(calibrated["int8"]))
+    del model.metadata_props[:]
+    stripped = tmp_path / "stripped.onnx"
+    onnx.save(model, str(stripped))
+    assert read_record(stripped) is None
+    assert main(["run", "mobilenet", "--backend", "onnxruntime", "--model", str(stripped), "--precision", precision,
+                 "--dataset-path", str(samples), "--output", str(tmp_path / "out"), "--quick"]) == 2
+    line = one_error_line(capsys)
+    assert f"--precision {precision}: --model {stripped} is an int8 model by its graph (DequantizeLinear, " \
+           f"QuantizeLinear nodes) but carries no record from 'mlperf-ref calibrate'" in line, line
+    assert not (tmp_path / "out" / "results.json").exists()

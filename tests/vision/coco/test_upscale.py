@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
 import cv2
 import pytest
 
+from common.samples import SYNTHETIC_MARKER
 from vision.coco.upscale import main, upscale
 
 
@@ -29,6 +31,15 @@ def test_resized_copy_has_matching_names_and_scaled_boxes(coco_samples, tmp_path
         ]
     )
     assert new["area"] == pytest.approx(old["area"] * 300 / w * 200 / h)
+
+
+def test_a_copy_of_synthetic_data_stays_marked(coco_samples, tmp_path):
+    source = shutil.copytree(coco_samples, tmp_path / "coco")
+    upscale(source, tmp_path / "plain", (30, 20), "png")
+    assert not (tmp_path / "plain" / SYNTHETIC_MARKER).exists()  # real data stays unmarked
+    (source / SYNTHETIC_MARKER).write_text("sample data\n")
+    upscale(source, tmp_path / "out", (30, 20), "png")
+    assert (tmp_path / "out" / SYNTHETIC_MARKER).read_text() == "sample data\n"
 
 
 def test_command_line_errors_are_one_line(tmp_path, capsys):
