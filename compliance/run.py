@@ -130,8 +130,8 @@ def _reference_facts(test: str, reference: Path) -> dict[str, Any]:
             check(json.loads(path.read_text(encoding="utf-8")), AUDIT_JSON, str(path), closed=False,
                   required=AUDIT_JSON_REQUIRED)
     except SchemaError as exc:
-        raise UsageError(f"--reference {exc}; give the output folder of 'mlperf-ref run --both' (TEST04-B: of "
-                         f"the TEST04-A audit)") from None
+        raise UsageError(f"--reference {exc}; give the output folder of 'mlperf-ref run --both' ({TEST04_B}: of "
+                         f"the {TEST04_A} audit)") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UsageError(f"--reference {path}: unreadable ({exc}); run it again") from exc
     if test == TEST04_B and facts.get("test") != TEST04_A:
