@@ -51,7 +51,7 @@ def inputs(tmp_path_factory) -> Inputs:
     assert main(["run", "resnet50", "--backend", "null", "--scenario", "Offline", "--both", "--quick",
                  "--dataset-path", str(data), "--cache-dir", str(cache), "--output", str(run)]) in (0, 1)
     desc = root / "desc.json"
-    desc.write_text(json.dumps({"status": "available"}))
+    desc.write_text(json.dumps({"status": "available", "host_storage_type": "SSD"}))  # a tmpfs /tmp tells none
     return Inputs(root, data, model, run, cache, desc)
 
 
