@@ -373,6 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     routed = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminated) if routed else None
+    previous_int = signal.signal(signal.SIGINT, _interrupted) if routed else None
     try:
         args = _parser().parse_args(argv)
         command = {"run": lambda: _run(args, argv), "audit": lambda: _audit(args, argv),
@@ -403,6 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if routed:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
 
 
 def entry() -> None:
@@ -430,6 +432,24 @@ def _while_exiting(signum: int, frame: object) -> None:
     print(f"error: {'interrupted' if signum == signal.SIGINT else 'terminated'} while exiting"
           f"{finished_note()}", file=sys.stderr, flush=True)
     hard_exit(128 + signum)
+
+
+# Ctrl-C outside a LoadGen test unwinds the command; if its clean-up (a Ray instance half started, say)
+# has not ended the process this long after the signal, the process ends anyway (the Ray watchdog,
+# common/distributed/reaper.py, then stops what a local Ray left).
+INTERRUPT_GRACE_S = 15.0
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGINT outside a LoadGen test: KeyboardInterrupt as usual, with a deadline on the unwinding."""
+    def expire() -> None:
+        print(f"error: interrupted{finished_note()}", file=sys.stderr, flush=True)
+        os._exit(130)
+
+    timer = threading.Timer(INTERRUPT_GRACE_S, expire)
+    timer.daemon = True
+    timer.start()
+    raise KeyboardInterrupt
 
 
 def _terminated(signum: int, frame: object) -> None:

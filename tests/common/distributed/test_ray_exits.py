@@ -72,7 +72,8 @@ def _tagged(tag: str) -> list[tuple[int, str]]:
     (signal.SIGINT, 130, "error: interrupted", ("raylet", "gcs_server")),
     # the driver killed once Ray's agents run (Ray ends its GCS and raylet with the driver, not the agents):
     # the driver's watchdog stops them
-    (signal.SIGKILL, -signal.SIGKILL, None, ("ray::DashboardAgent", "ray::RuntimeEnvAgent")),
+    # (or, where Ray starts no agents, once its replica actors run)
+    (signal.SIGKILL, -signal.SIGKILL, None, ("ray::DashboardAgent", "ray::RuntimeEnvAgent", "ray::Replica")),
 ])
 def test_a_signal_while_ray_starts_leaves_nothing_running(signum: int, code: int, line: str | None,
                                                            after: tuple[str, ...], tmp_path: Path) -> None:
