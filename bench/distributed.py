@@ -21,8 +21,8 @@ from bench.null import search_peak
 from bench.options import RayBenchOptions
 from bench.rows import Row, absolute, compared, judge
 from bench.workspace import Workspace, write_user_conf
-from common.ray_options import RayOptions
 from common.runner import RunConfig, Session, open_session
+from scaleout.options import RayOptions
 
 RAY_VS_RAW = ">= 0.95"  # ResNet50 Offline on replicas / raw onnxruntime at the same cores
 GROUP = "ray"

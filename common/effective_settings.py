@@ -2,14 +2,13 @@
 
 LoadGen 6.0.17 writes every setting twice in ``mlperf_log_detail.txt``: ``requested_*`` (what the harness
 set, after any ``audit.config`` in the working directory) and ``effective_*`` (what the test ran with).
-:func:`read_effective` reads the effective ones; :func:`submission_problems` compares them with the v0.5
+:func:`read_effective` reads the effective ones; :func:`phase_problems` compares them with the v0.5
 values of ``common/mlperf.conf`` (through ``common/rules.py``: one source) and says, one line per setting,
 why a phase is no v0.5 submission run. The verdict of a run, results.json and the checker all use it.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -89,23 +88,6 @@ def _spurious_error(error: str, effective: dict[str, Any], detail: dict[str, Any
     return span is not None and needed is not None and span * 1000 >= needed
 
 
-def submission_problems(outdir: Path, benchmark: str, scenario: str) -> list[str]:
-    """Why the phase logged in ``outdir`` is no v0.5 submission run, one plain line each (empty: none).
-
-    ``benchmark`` is the model's name in mlperf.conf (``resnet50``, ``gnmt``, ...). The phase is an
-    accuracy phase when its folder is named ``accuracy``, else a performance phase. A ``results.json``
-    in ``outdir`` or its parent adds its quick and ``--count`` flags.
-    """
-    outdir = Path(outdir)
-    phase = "accuracy" if outdir.name == "accuracy" else "performance"
-    problems = phase_problems(outdir, benchmark, scenario, phase)
-    for folder in (outdir, outdir.parent):
-        if (folder / "results.json").is_file():
-            problems += run_problems(_run_flags(folder / "results.json"))
-            break
-    return problems
-
-
 def phase_problems(outdir: Path, benchmark: str, scenario: str, phase: str) -> list[str]:
     """:func:`settings_problems` of the phase logged in ``outdir``, or why it has no detail log."""
     if not (Path(outdir) / DETAIL_LOG).is_file():
@@ -124,14 +106,6 @@ def dataset_problems(effective: dict[str, Any], full: int | None, dataset: str, 
                 f"qsl_reported_total_count), the full {dataset} has {full:,}: a run on part of the dataset is "
                 f"no submission run"]
     return []
-
-
-def _run_flags(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"unreadable": str(path)}
-    return data if isinstance(data, dict) else {"unreadable": str(path)}
 
 
 def run_problems(flags: dict[str, Any]) -> list[str]:

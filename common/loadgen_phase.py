@@ -27,7 +27,7 @@ from common.sut import LOADING, BatchRunner, Failure, make_sut
 
 
 class Engines(Protocol):
-    """Engines outside this process (Ray replicas, common/distributed) that hold the samples and run the
+    """Engines outside this process (scaleout/'s Ray replicas) that hold the samples and run the
     batches of one phase; the SUT, LoadGen and its logs stay here."""
 
     workers: int  # SUT threads that keep every engine busy

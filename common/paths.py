@@ -90,14 +90,3 @@ def writable_file(path: Path, option: str, needed: int = 0, what: str = "") -> N
     if path.is_dir():
         raise UsageError(f"{option} {path}: a folder is there; name the file to write")
     writable_folder(path.parent, option, needed, what, shown=path)
-
-
-def readable_file(path: Path, option: str) -> None:
-    """``path`` is a file this process can read."""
-    path = Path(path)
-    if path.is_dir():
-        raise UsageError(f"{option} {path}: a folder; name a file")
-    if not path.is_file():
-        raise UsageError(f"{option} {path}: no such file")
-    if not os.access(path, os.R_OK):
-        raise UsageError(f"{option} {path}: not readable (permission denied)")

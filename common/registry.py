@@ -1,4 +1,5 @@
-"""Finds the benchmarks through the ``mlperf_ref.benchmarks`` entry points, so common/ imports none.
+"""Finds the benchmarks through the ``mlperf_ref.benchmarks`` entry points, so common/ imports none; and
+the remote engines a run may ask for (``--ray``: scaleout/) through ``mlperf_ref.remote_engines``.
 
 Names come from the entry points alone (no benchmark module imported), so --help and argument errors stay
 quick; a benchmark's module, with its torch, OpenCV or onnx imports, loads only when a command needs it.
@@ -6,10 +7,11 @@ quick; a benchmark's module, with its torch, OpenCV or onnx imports, loads only 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from importlib.util import find_spec
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from common.errors import UsageError
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:  # the Benchmark module imports numpy; --help must not
     from common.benchmark import Benchmark
 
 GROUP = "mlperf_ref.benchmarks"
+REMOTE_GROUP = "mlperf_ref.remote_engines"
 
 
 def _module_exists(module: str) -> bool:
@@ -53,3 +56,12 @@ def get_benchmark(name: str) -> Benchmark:
     if name not in known:
         raise UsageError(f"unknown benchmark '{name}'; choose one of {', '.join(known) or '(none installed)'}")
     return known[name]
+
+
+def remote_engines(kind: str) -> Callable[..., Any]:
+    """The factory of ``kind``'s remote engines (``ray``: scaleout's RayCluster), or a clear error."""
+    for entry in entry_points(group=REMOTE_GROUP, name=kind):
+        if _module_exists(entry.module):
+            return entry.load()
+    raise UsageError(f"--{kind}: the scale-out package (scaleout/) is not installed; "
+                     "reinstall the checkout with pip install -e .")

@@ -1,8 +1,9 @@
 """One benchmark run: open a session (in this process, or on Ray replicas), run its phases, judge the run,
 write results.json and print the summary.
 
-The runner is the one module that chooses between a local session and Ray (common/distributed/); the
-session (common/session.py) meets Ray's replicas only through its ``RemoteEngines`` protocol.
+The runner is the one module that chooses between a local session and Ray replicas, which it finds through
+the ``mlperf_ref.remote_engines`` entry point (scaleout/, a wing that common/ never imports); the session
+(common/session.py) meets the replicas only through its ``RemoteEngines`` protocol.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from common.environment import library_versions, machine_facts
 from common.errors import UsageError, record_finished
 from common.model_files import model_sha256
 from common.output_folder import held
+from common.registry import remote_engines
 from common.results import USER_CONF_COPY, RunResults
 from common.session import (
     MODES,
@@ -40,12 +42,10 @@ def open_session(cfg: RunConfig) -> Session:
     """Check the configuration, build the task and load the model once: here, or on each Ray replica."""
     if cfg.ray is None:
         return open_local_session(cfg)
-    from common.distributed.cluster import RayCluster  # ray is imported only by a run that asks for it
-
     session = prepare(cfg)  # each replica loads (and checks) the model on its own node
     if session.backend.runs_calibrated_onnx and cfg.model:  # the file's precision, as on one machine
         check_model_precision(read_record(Path(cfg.model)), Path(cfg.model), cfg.precision, session.bench.info.name)
-    session.cluster = RayCluster(cfg, cfg.ray)
+    session.cluster = remote_engines("ray")(cfg, cfg.ray)  # ray is imported only by a run that asks
     return session
 
 

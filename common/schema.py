@@ -121,13 +121,3 @@ def check(data: Any, schema: type | Mapping[str, Any], source: str, closed: bool
     if problem:
         raise SchemaError(f"{source}: {problem}")
     return data
-
-
-# audit.json as 'mlperf-ref audit' writes it (what the submission and its check read of it); other keys
-# (the figures, the settings) are the audit's record and may be anything
-AUDIT_JSON: dict[str, Any] = {
-    "test": str, "benchmark": str, "scenario": str, "backend": str, "passed": bool | None,
-    "result": bool | str, "verdict": bool | str, "settings_problems": list[str], "accuracy_passed": bool | None,
-    "performance_passed": bool | None, "accuracy_lines": list[str], "performance_lines": list[str],
-}
-AUDIT_JSON_REQUIRED = ("test", "benchmark", "scenario")

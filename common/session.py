@@ -35,7 +35,6 @@ from common.errors import UsageError
 from common.loadgen_phase import Engines, SutOptions, run_loadgen_phase
 from common.paths import dataset_folder
 from common.progress import progress_enabled
-from common.ray_options import RayOptions
 from common.registry import get_benchmark
 from common.results import AccuracyResult, ClusterResult, LoadGenResult, PhaseResult
 from common.samples import RANDOM_WEIGHTS_SUFFIX, SYNTHETIC_MARKER
@@ -78,7 +77,7 @@ class RunConfig:
     fail_fast: bool = False  # end the process at once when the backend fails (the command line does)
     progress: bool = True
     command_line: list[str] = field(default_factory=list)
-    ray: RayOptions | None = None  # run on Ray replicas (common/distributed) instead of in this process
+    ray: RemoteOptions | None = None  # run on Ray replicas (scaleout/, --ray) instead of in this process
     allow_audit_config: bool = False  # run although an audit.config in the working directory changes it
 
 
@@ -109,9 +108,17 @@ class PhaseOptions:
             raise UsageError(f"--batch-timeout-ms {self.batch_timeout_ms:g}: must be at least 0")
 
 
+class RemoteOptions(Protocol):
+    """Where a run's remote engines run (scaleout/'s ``RayOptions``), checked before the model loads."""
+
+    def validate(self, device: str) -> None:
+        """A UsageError naming the first bad option."""
+        ...
+
+
 class RemoteEngines(Protocol):
-    """Engines in other processes that run a session's batches (common/distributed's Ray replicas): all a
-    session knows of them."""
+    """Engines in other processes that run a session's batches (scaleout/'s Ray replicas): all a session
+    knows of them."""
 
     def engine_facts(self) -> dict[str, object]:
         """The engine's facts for results.json (one replica's)."""

@@ -102,3 +102,13 @@ def required_audits(benchmark: str) -> tuple[str, ...]:
 def reference_test(test: str) -> str | None:
     """The audit test whose folder ``test`` compares with (None: it compares with the submission run)."""
     return TEST04_A if test == TEST04_B else None
+
+
+# audit.json as 'mlperf-ref audit' writes it (what the submission and its check read of it); other keys
+# (the figures, the settings) are the audit's record and may be anything
+AUDIT_JSON: dict[str, Any] = {
+    "test": str, "benchmark": str, "scenario": str, "backend": str, "passed": bool | None,
+    "result": bool | str, "verdict": bool | str, "settings_problems": list[str], "accuracy_passed": bool | None,
+    "performance_passed": bool | None, "accuracy_lines": list[str], "performance_lines": list[str],
+}
+AUDIT_JSON_REQUIRED = ("test", "benchmark", "scenario")

@@ -41,8 +41,10 @@ from common.report import quality_caveat
 from common.results import RunResults
 from common.rules import v05_rule
 from common.runner import RunConfig, Session, open_session
-from common.schema import AUDIT_JSON, AUDIT_JSON_REQUIRED, SchemaError, check
+from common.schema import SchemaError, check
 from compliance.definitions import (
+    AUDIT_JSON,
+    AUDIT_JSON_REQUIRED,
     AUDIT_TESTS,
     NEEDS_REFERENCE,
     TEST01,

@@ -1,9 +1,10 @@
 """The floors of the house and who may import whom (every import: module level, function bodies and
 TYPE_CHECKING blocks alike, since an import inside a function is still an import).
 
-- ``common/`` imports nothing outside itself; inside it only the runner imports ``common/distributed/`` and
-  nothing imports the runner; every module of ``common/`` is on the run path (reached from the runner) or
-  used by a benchmark.
+- ``common/`` imports nothing outside itself (the runner finds the Ray scale-out through an entry point) and
+  nothing in it imports the runner; every module of ``common/`` is on the run path (reached from the runner)
+  or used by a benchmark.
+- ``scaleout/`` (Ray) imports only ``common/``; of the tools only ``tools/cli.py`` imports it (its options).
 - ``vision/`` and ``translation/`` import only ``common/`` (and themselves), never each other.
 - ``compliance/`` imports only ``common/``.
 - ``tools/*`` import ``common/`` and ``compliance/``; only ``tools/cli.py`` imports another tool, and nothing
@@ -20,13 +21,14 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("common", "compliance", "tools", "vision", "translation", "bench")
+PACKAGES = ("common", "scaleout", "compliance", "tools", "vision", "translation", "bench")
 ALLOWED = {  # top folder -> top folders it may import
     "common": {"common"},
     "vision": {"common", "vision"},
     "translation": {"common", "translation"},
+    "scaleout": {"common", "scaleout"},
     "compliance": {"common", "compliance"},
-    "tools": {"common", "compliance", "tools"},
+    "tools": {"common", "compliance", "scaleout", "tools"},
     "bench": set(PACKAGES),
 }
 RUN_PATH = "common.runner"
@@ -117,12 +119,10 @@ def edge_problems(edges: dict[str, set[str]]) -> list[str]:
             elif top == "tools" and other == "tools" and _tool(source) not in (COMMAND_LINE, _tool(target)) \
                     and _tool(target) != "tools":
                 problems.append(f"{where}: only tools/cli.py imports another tool")
-            if top == "common" and other == "common":
-                if _inside(target, "common.distributed") and not (
-                        source == RUN_PATH or _inside(source, "common.distributed")):
-                    problems.append(f"{where}: inside common/ only the runner imports common/distributed/")
-                if target == RUN_PATH:
-                    problems.append(f"{where}: nothing in common/ imports the runner")
+            if other == "scaleout" and top == "tools" and source != COMMAND_LINE:
+                problems.append(f"{where}: of the tools only tools/cli.py imports scaleout/")
+            if top == "common" and target == RUN_PATH:
+                problems.append(f"{where}: nothing in common/ imports the runner")
     return problems
 
 
@@ -232,18 +232,21 @@ def test_the_walk_sees_function_bodies_and_type_checking_blocks(tmp_path: Path) 
     (tmp_path / "common" / "__init__.py").write_text("")
     (tmp_path / "common" / "runner.py").write_text("from common import report\n")
     (tmp_path / "common" / "report.py").write_text(
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from common.distributed import pool\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from scaleout import pool\n"
         "def f():\n    from common.runner import x\n")
-    (tmp_path / "common" / "distributed").mkdir()
-    (tmp_path / "common" / "distributed" / "__init__.py").write_text("")
-    (tmp_path / "common" / "distributed" / "pool.py").write_text("")
+    (tmp_path / "scaleout").mkdir()
+    (tmp_path / "scaleout" / "__init__.py").write_text("")
+    (tmp_path / "scaleout" / "pool.py").write_text("")
+    (tmp_path / "tools" / "search").mkdir(parents=True)
+    (tmp_path / "tools" / "search" / "peak.py").write_text("from scaleout import pool\n")
     (tmp_path / "common" / "lonely.py").write_text("")
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench" / "run.py").write_text("import sys\nsys.path.insert(0, '.')\n")
     assert violations(tmp_path) == [
         "import circle: common.report -> common.runner -> common.report",
-        "common.report imports common.distributed.pool: inside common/ only the runner imports common/distributed/",
         "common.report imports common.runner: nothing in common/ imports the runner",
+        "common.report imports scaleout.pool: common/ may import only common",
+        "tools.search.peak imports scaleout.pool: of the tools only tools/cli.py imports scaleout/",
         "common.lonely: on no run path and used by no benchmark",
         "bench.run: changes sys.path",
     ]
@@ -260,3 +263,23 @@ def test_the_audit_test_names_are_spelled_in_one_module() -> None:
     spelling = [str(path.relative_to(REPO)) for package in PACKAGES for path in sorted((REPO / package).rglob("*.py"))
                 if "TEST04-A" in path.read_text(encoding="utf-8")]
     assert spelling == ["compliance/definitions.py"]
+
+
+COMMON_BUDGET_LINES = 5_600  # the harness a run needs, and no more (issue 20)
+
+
+def common_lines(root: Path) -> int:
+    """Lines of common/'s .py, .sh and .conf files (what the budget counts)."""
+    files = [p for suffix in ("*.py", "*.sh", "*.conf") for p in (root / "common").rglob(suffix)]
+    return sum(len(p.read_text(encoding="utf-8").splitlines()) for p in files)
+
+
+def test_common_stays_within_its_line_budget(tmp_path: Path) -> None:
+    assert common_lines(REPO) <= COMMON_BUDGET_LINES, (
+        f"common/ is {common_lines(REPO):,} lines: move what only a tool uses to tools/ or compliance/")
+    (tmp_path / "common" / "accuracy").mkdir(parents=True)
+    (tmp_path / "common" / "a.py").write_text("x = 1\n\ny = 2\n")
+    (tmp_path / "common" / "accuracy" / "b.sh").write_text("echo\n")
+    (tmp_path / "common" / "mlperf.conf").write_text("*.*.k = 1\n")
+    (tmp_path / "common" / "notes.md").write_text("not counted\n")
+    assert common_lines(tmp_path) == 5

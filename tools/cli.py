@@ -263,7 +263,7 @@ def _peak_options(args: argparse.Namespace) -> SearchOptions | None:
 
 
 def _ray_options(args: argparse.Namespace) -> object:
-    from common.ray_options import RayOptions
+    from scaleout.options import RayOptions
 
     if args.ray is None:
         given = [o for o, v in (("--replicas", args.replicas), ("--gpus-per-replica", args.gpus_per_replica),
@@ -436,7 +436,7 @@ def _while_exiting(signum: int, frame: object) -> None:
 
 # Ctrl-C outside a LoadGen test unwinds the command; if its clean-up (a Ray instance half started, say)
 # has not ended the process this long after the signal, the process ends anyway (the Ray watchdog,
-# common/distributed/reaper.py, then stops what a local Ray left).
+# scaleout/reaper.py, then stops what a local Ray left).
 INTERRUPT_GRACE_S = 15.0
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 import common.registry as registry
-from common.effective_settings import read_effective, submission_problems
+from common.effective_settings import read_effective
 from common.rules import v05_rule
 from common.runner import RunConfig, run_benchmark
 from common.verdict import judge
+from tools.submission.check import submission_problems
 
 V05_SEEDS = {key: v05_rule("resnet50", "*", key) for key in ("qsl_rng_seed", "sample_index_rng_seed",
                                                               "schedule_rng_seed")}

@@ -19,8 +19,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from common.errors import UsageError
-from common.model_files import check_onnx, onnx_problem, pytorch_problem, read_top_level
-from common.model_files import main as model_files_main
+from common.model_files import check_onnx, onnx_problem, read_top_level
 from common.output_folder import LOCK_NAME
 
 REPO = Path(__file__).resolve().parents[2]
@@ -155,60 +154,6 @@ def test_the_command_line_refuses_a_bad_file_in_one_line(tmp_path: Path, backend
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith(f"error: --model {model}: {expected}"), result.stderr
     assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]  # no LoadGen log, no results.json
-
-
-@pytest.fixture(scope="module")
-def torch_saves(tmp_path_factory) -> dict[str, bytes]:
-    """A small module saved by torch.save in the legacy format (the v0.5 .pytorch files') and in the zip one."""
-    import torch
-
-    torch.manual_seed(0)
-    module = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.BatchNorm2d(8), torch.nn.Linear(4, 2).double())
-    folder = tmp_path_factory.mktemp("torch")
-    saves = {}
-    for kind, zipped in (("legacy", False), ("zip", True)):
-        torch.save(module, folder / kind, _use_new_zipfile_serialization=zipped)
-        saves[kind] = (folder / kind).read_bytes()
-    return saves
-
-
-def _torch_loads(path: Path) -> bool:
-    import torch
-
-    try:
-        torch.load(path, weights_only=False)
-    except Exception:  # noqa: BLE001 - any refusal counts
-        return False
-    return True
-
-
-@pytest.mark.parametrize("kind", ["legacy", "zip"])
-def test_pytorch_saves_whole_and_cut(tmp_path: Path, torch_saves: dict[str, bytes], kind: str) -> None:
-    data = torch_saves[kind]
-    path = tmp_path / "model.pytorch"
-    path.write_bytes(data)
-    assert pytorch_problem(path) is None and _torch_loads(path)
-    for cut in (100, len(data) // 2, len(data) - 8, len(data) - 1):
-        path.write_bytes(data[:cut])
-        why = pytorch_problem(path)
-        assert why is not None and why.startswith("a truncated or corrupt PyTorch "), (cut, why)
-        assert not _torch_loads(path), cut
-    if kind == "legacy":  # the storages' own sizes say where the file ends
-        path.write_bytes(data[:-1])
-        assert pytorch_problem(path) == ("a truncated or corrupt PyTorch file (the file has "
-                                         f"{len(data) - 1} bytes; its storages end at {len(data)})")
-
-
-def test_the_download_check_removes_a_bad_file_with_its_sidecars(tmp_path: Path, capsys) -> None:
-    good, bad = tmp_path / "good.onnx", tmp_path / "bad.pb"
-    good.write_bytes(ONNX)
-    bad.write_bytes(ONNX)  # an ONNX model under a TensorFlow name
-    for sidecar in ("bad.pb.sha256", "bad.pb.md5", "good.onnx.sha256"):
-        (tmp_path / sidecar).write_text("x  y\n")
-    assert model_files_main([str(good), str(bad)]) == 1
-    assert capsys.readouterr().err == (f"error: {bad}: not a TensorFlow GraphDef: it looks like an ONNX model; it was "
-                                       "removed, run the download again\n")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.onnx", "good.onnx.sha256"]
 
 
 def test_model_sha256_of_a_file_a_checkpoint_and_nothing(tmp_path: Path) -> None:

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from synthetic_cli import private_tmpfs_works
 
-from common.distributed.reaper import descendants
 from common.samples import make_all_samples
+from scaleout.reaper import descendants
 from tools.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,7 +158,7 @@ def on_mounts(inputs: Inputs, tmp_path_factory) -> dict[str, dict]:
     script = textwrap.dedent(f"""
         import contextlib, io, json, sys, time, traceback
         from tools.cli import main
-        from common.distributed.reaper import descendants
+        from scaleout.reaper import descendants
         found = {{}}
         for name, (path, argv) in {cases!r}.items():
             err, started, before = io.StringIO(), time.monotonic(), descendants()

@@ -19,7 +19,7 @@ from common.benchmark import DatasetOptions
 from common.cache import check_cache_dir, default_cache_dir
 from common.calibration_record import CalibrationRecord
 from common.errors import RunError, UsageError
-from common.paths import readable_file, writable_file
+from common.paths import writable_file
 from common.registry import get_benchmark
 from common.samples import RANDOM_WEIGHTS_SUFFIX, SAMPLE_CALIBRATION_LIST, SYNTHETIC_MARKER
 from tools.calibration import CALIBRATION_METHODS
@@ -67,7 +67,7 @@ def _check_paths(cfg: CalibrateConfig) -> None:
     if not Path(cfg.dataset_path).is_dir():
         raise UsageError(f"--dataset-path {cfg.dataset_path}: no such folder (see the benchmark's "
                          "download_dataset.sh, or 'mlperf-ref make-samples')")
-    readable_file(Path(cfg.model), "--model")
+    _readable_file(Path(cfg.model), "--model")
     # written atomically beside its place: the int8 file, at most the fp32 one's size
     writable_file(Path(cfg.output), "--output", Path(cfg.model).stat().st_size, "the int8 model")
     check_cache_dir(cfg.cache_dir)
@@ -129,3 +129,14 @@ def calibrate(cfg: CalibrateConfig) -> CalibrationRecord:
     else:
         marker.unlink(missing_ok=True)  # a file calibrated here before from random weights
     return record
+
+
+def _readable_file(path: Path, option: str) -> None:
+    """``path`` is a file this process can read."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: a folder; name a file")
+    if not path.is_file():
+        raise UsageError(f"{option} {path}: no such file")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"{option} {path}: not readable (permission denied)")

@@ -34,8 +34,8 @@ from tqdm import tqdm
 
 from common.atomic import atomic_write_text
 from common.errors import UsageError
-from common.model_files import BadModelFile, remove_bad_model
 from common.progress import progress_enabled
+from tools.download.check_models import BadModelFile, remove_bad_model
 
 CHUNK_BYTES = 1 << 20
 # Attempts in a row that bring no new byte before giving up; any progress resets the count.

@@ -59,9 +59,9 @@ fetch_model() {
     fetch "$@" --check-model
 }
 
-# check_models FILE...: common.model_files on each file; exit 1 (its line says why) if any was bad.
+# check_models FILE...: tools.download.check_models on each file; exit 1 (its line says why) if any was bad.
 check_models() {
-    run_python -m common.model_files "$@" || exit 1
+    run_python -m tools.download.check_models "$@" || exit 1
 }
 
 # drop_download FILE: remove a fetched file and its checksum sidecars (an archive that would not unpack).

@@ -14,8 +14,8 @@ from typing import Any
 
 from common.effective_settings import DETAIL_LOG, read_effective
 from common.errors import UsageError
-from common.schema import AUDIT_JSON, SchemaError, check
-from compliance.definitions import AUDIT_TESTS
+from common.schema import SchemaError, check
+from compliance.definitions import AUDIT_JSON, AUDIT_TESTS
 from compliance.run_identity import RunIdentity, identity_of
 from tools.submission.layout import v05_model_names
 from tools.submission.runs import Group

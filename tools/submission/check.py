@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from common.choices import SCENARIO_NAMES
-from common.effective_settings import submission_problems
+from common.effective_settings import phase_problems, run_problems
 from common.errors import UsageError
 from common.loadgen_log import invalid_reasons
 from common.rules import v05_rule
@@ -202,6 +202,31 @@ def _accuracy_target(value: float, benchmark: str) -> list[str]:
     if target.passes(value):
         return []
     return [f"accuracy {value:g}{target.unit} is below the quality target {target.describe()}"]
+
+
+def submission_problems(outdir: Path, benchmark: str, scenario: str) -> list[str]:
+    """Why the phase logged in ``outdir`` is no v0.5 submission run, one plain line each (empty: none).
+
+    ``benchmark`` is the model's name in mlperf.conf (``resnet50``, ``gnmt``, ...). The phase is an
+    accuracy phase when its folder is named ``accuracy``, else a performance phase. A ``results.json``
+    in ``outdir`` or its parent adds its quick and ``--count`` flags.
+    """
+    outdir = Path(outdir)
+    phase = "accuracy" if outdir.name == "accuracy" else "performance"
+    problems = phase_problems(outdir, benchmark, scenario, phase)
+    for folder in (outdir, outdir.parent):
+        if (folder / "results.json").is_file():
+            problems += run_problems(_run_flags(folder / "results.json"))
+            break
+    return problems
+
+
+def _run_flags(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"unreadable": str(path)}
+    return data if isinstance(data, dict) else {"unreadable": str(path)}
 
 
 def _results_json(folder: Path) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 import mlperf_loadgen as lg
 
 from common.benchmark import Dataset, Task
-from common.distributed.pool import IN_FLIGHT, ReplicaPool
 from common.qsl import row_order
 from common.sut import LOADING, BatchRunner, Failure
+from scaleout.pool import IN_FLIGHT, ReplicaPool
 
 
 class RemoteLibrary:

@@ -59,7 +59,7 @@ def _named(method: Callable[..., Result]) -> Callable[..., Result]:
 
 
 class Replica:
-    """The actor's class (made a Ray actor by common/distributed/pool.py)."""
+    """The actor's class (made a Ray actor by scaleout/pool.py)."""
 
     def __init__(self, cfg: Any) -> None:  # a RunConfig without ray options: this replica's local run
         self.cfg = cfg

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from common.distributed.reaper import LocalProcesses
 from common.errors import UsageError
 from common.interruption import before_hard_exit, hard_exit
-from common.ray_options import RayOptions
 from common.results import ClusterResult
+from scaleout.options import RayOptions
+from scaleout.reaper import LocalProcesses
 
 # ray start --head prints "ray start --address='HOST:PORT'" for the other nodes; the driver uses the same
 START_HINT = "start one with 'ray start --head' and give its HOST:PORT (6379 by default)"
@@ -194,7 +194,7 @@ class RayCluster:
         self._forget_stop = before_hard_exit(self.close) if self.connection.owned else None
         import ray
 
-        from common.distributed.pool import ReplicaActor, ReplicaPool
+        from scaleout.pool import ReplicaActor, ReplicaPool
 
         try:
             nodes = alive_nodes()
@@ -223,7 +223,7 @@ class RayCluster:
         return seconds / max(1, len(self.pool.live))
 
     def engines(self, task: Any) -> Any:
-        from common.distributed.serving import RayEngines
+        from scaleout.serving import RayEngines
 
         return RayEngines(self.pool, task)
 

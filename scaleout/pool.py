@@ -18,8 +18,8 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
-from common.distributed.replica import Replica, ReplicaFailure
 from common.errors import RunError, UsageError
+from scaleout.replica import Replica, ReplicaFailure
 
 ReplicaActor = ray.remote(Replica)
 OPEN_TIMEOUT_S = 300.0  # placing a replica and loading its model (a large model on a slow disk takes long)

@@ -18,8 +18,8 @@ ray = pytest.importorskip("ray")
 from ray_support import make_inputs, payloads, single_process_log  # noqa: E402
 
 from common.errors import RunError  # noqa: E402
-from common.ray_options import RayOptions  # noqa: E402
 from common.runner import RunConfig, open_session, run_benchmark  # noqa: E402
+from scaleout.options import RayOptions  # noqa: E402
 
 
 @pytest.fixture(scope="module")
