@@ -17,7 +17,7 @@ For each case (benchmark, backend, precision, model file) in one run:
 Models are random-weight exports and the data the synthetic sample sets (speed only, never quality);
 LoadGen runs are short (measurements, not submission runs).
 
-Usage: python bench/split.py --output DIR [--work DIR] [--case NAME=BENCH:BACKEND:PRECISION[:MODEL]] ...
+Usage: python bench/split.py --output DIR [--work DIR] [--offline-workers W] [--case NAME=BENCH:BACKEND:PRECISION[:MODEL]] ...
 Without --case: every model's fp32 onnxruntime, int8 onnxruntime and int8 openvino on the bench workspace's
 exports (bench/workspace.py). Writes DIR/split.md (the tables) and DIR/split.json (every figure).
 """
@@ -153,13 +153,14 @@ def model_gmac(path: Path) -> float:
 
 # ---- one case -------------------------------------------------------------------------------------------
 
-def _config(case: Case, ws: Workspace, scenario: str, batch: int, threads: int, conf: Path, output: Path):
+def _config(case: Case, ws: Workspace, scenario: str, batch: int, threads: int, conf: Path, output: Path,
+            workers: int = 1):
     from common.runner import RunConfig
 
     return RunConfig(benchmark=case.benchmark, backend=case.backend, scenario=scenario, mode="performance",
                      model=case.model, dataset_path=ws.dataset(case.benchmark), output=output,
-                     max_batchsize=batch, threads=threads, workers=1, precision=case.precision, user_conf=conf,
-                     cache_dir=ws.cache, progress=False)
+                     max_batchsize=batch, threads=threads, workers=workers, precision=case.precision,
+                     user_conf=conf, cache_dir=ws.cache, progress=False)
 
 
 def _per_sample_ms(run, samples: int, seconds: float) -> float:
@@ -217,7 +218,7 @@ def network_ms(model: Path, backend: str, precision: str, feeds: dict[str, np.nd
         return _per_sample_ms(lambda: session.run(None, feeds), batch, seconds)
 
 
-def measure(case: Case, ws: Workspace, batch: int, threads: int, seconds: float) -> Split:
+def measure(case: Case, ws: Workspace, batch: int, threads: int, seconds: float, offline_workers: int = 1) -> Split:
     from bench.engine import ready_feeds
     from common.runner import open_session
 
@@ -236,6 +237,10 @@ def measure(case: Case, ws: Workspace, batch: int, threads: int, seconds: float)
                                      batch, seconds)
     split.network_ms = network_ms(Path(case.model), case.backend, case.precision, feeds[0], threads, seconds)
     split.task_ms = _per_sample_ms(lambda: session.task.postprocess(outputs, indices), batch, min(seconds, 1.0))
+    if offline_workers > 1:  # the Offline run on W SUT workers of threads / W engine threads each
+        session.close()
+        session = open_session(_config(case, ws, "Offline", batch, max(1, threads // offline_workers), offline_conf,
+                                       runs / "offline", offline_workers))
     phase = session.run_phase("performance", session.phase_options(target_qps=1.5e3 * batch / split.engine_ms))
     split.offline, split.offline_valid = phase.loadgen.metric_value, bool(phase.loadgen.valid)
     split.harness_ms = 1e3 / split.offline - split.engine_ms - split.task_ms
@@ -281,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--offline-workers", type=int, default=1,
+                        help="SUT workers of the Offline run (threads / workers engine threads each)")
     args = parser.parse_args(argv)
     ws = Workspace(args.work or args.output / "work")
     cases = []
@@ -299,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     splits = []
     for case in cases:
         print(f"[{dt.datetime.now():%H:%M:%S}] {case.name}", file=sys.stderr, flush=True)
-        splits.append(measure(case, ws, args.batch, args.threads, args.seconds))
+        splits.append(measure(case, ws, args.batch, args.threads, args.seconds, args.offline_workers))
     limits_after = machine_limits(args.threads)
     limits = {k: (limits_before[k] + limits_after[k]) / 2 for k in limits_before}
     load_after = os.getloadavg()
@@ -310,7 +317,9 @@ def main(argv: list[str] | None = None) -> int:
         f"limits, GMAC/s at {args.threads} threads (before / after): " + ", ".join(
             f"{k} {limits_before[k]:,.0f} / {limits_after[k]:,.0f}" for k in limits_before),
         "Random weights and synthetic data: speed only. Short LoadGen runs: measurements, not submission runs.",
-        f"Times are ms per sample at batch {args.batch} (SingleStream: batch 1).",
+        f"Times are ms per sample at batch {args.batch} (SingleStream: batch 1) on one SUT worker of "
+        f"{args.threads} threads; the Offline run on {args.offline_workers} worker(s) of "
+        f"{max(1, args.threads // args.offline_workers)} thread(s).",
         "", tables(splits, limits)])
     print(text)
     args.output.mkdir(parents=True, exist_ok=True)

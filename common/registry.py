@@ -60,8 +60,8 @@ def get_benchmark(name: str) -> Benchmark:
 
 def remote_engines(kind: str) -> Callable[..., Any]:
     """The factory of ``kind``'s remote engines (``ray``: scaleout's RayCluster), or a clear error."""
-    for entry in entry_points(group=REMOTE_GROUP, name=kind):
-        if _module_exists(entry.module):
+    for entry in entry_points(group=REMOTE_GROUP):
+        if entry.name == kind and _module_exists(entry.module):
             return entry.load()
     raise UsageError(f"--{kind}: the scale-out package (scaleout/) is not installed; "
                      "reinstall the checkout with pip install -e .")

@@ -63,7 +63,7 @@ def make_backend(
         if load_torch_model is None:
             raise UsageError("--backend pytorch: this benchmark has no pytorch model")
         return cls(threads, device, load_torch_model, precision, workers, dynamic_int8)
-    return cls(threads, device, precision)
+    return cls(threads, device, precision, workers)
 
 
 def check_precision(precision: str) -> None:

@@ -29,10 +29,11 @@ class Backend(ABC):
     # True for engines that run the int8 QDQ ONNX files 'mlperf-ref calibrate' writes (--precision int8).
     runs_calibrated_onnx: ClassVar[bool] = False
 
-    def __init__(self, threads: int, device: str = "cpu", precision: str = "fp32") -> None:
-        self.threads = threads
+    def __init__(self, threads: int, device: str = "cpu", precision: str = "fp32", workers: int = 1) -> None:
+        self.threads = threads  # engine threads per SUT worker
         self.device = device
         self.precision = precision
+        self.workers = workers  # SUT worker threads that call predict at once
         self.io: ModelIO | None = None
         self.calibration: CalibrationRecord | None = None  # an int8 file's record, read by load
 

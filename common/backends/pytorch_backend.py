@@ -36,10 +36,9 @@ class PyTorchBackend(Backend):
 
     def __init__(self, threads: int, device: str, load_module: Callable[[Path], Any], precision: str = "fp32",
                  workers: int = 1, dynamic_int8: DynamicInt8 | None = None) -> None:
-        super().__init__(threads, device, precision)
+        super().__init__(threads, device, precision, workers)
         self._load_module = load_module
         self._dynamic_int8 = dynamic_int8
-        self.workers = workers
         self._engine = EngineThreads(workers, "torch-engine", _flush_denormals)
         self.heap: HeapSettings | None = None
 

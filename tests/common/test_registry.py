@@ -55,3 +55,17 @@ def test_an_unknown_name_lists_the_known_ones(entries: list[EntryPoint], tmp_pat
     assert type(registry.get_benchmark("tiny")).__name__ == "Bench"
     with pytest.raises(UsageError, match=r"^unknown benchmark 'nope'; choose one of tiny$"):
         registry.get_benchmark("nope")
+
+
+def test_the_runner_finds_the_ray_scale_out_through_its_entry_point() -> None:
+    """common/ never imports scaleout/: the installed entry point names its RayCluster."""
+    from scaleout.cluster import RayCluster
+
+    assert registry.remote_engines("ray") is RayCluster
+
+
+def test_a_missing_scale_out_is_one_line(entries: list[EntryPoint]) -> None:
+    entries.append(EntryPoint("ray", "not_written_yet_pkg.cluster:RayCluster", registry.REMOTE_GROUP))
+    with pytest.raises(UsageError, match=r"^--ray: the scale-out package \(scaleout/\) is not installed; "
+                                         r"reinstall the checkout with pip install -e \.$"):
+        registry.remote_engines("ray")
