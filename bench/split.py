@@ -17,7 +17,8 @@ For each case (benchmark, backend, precision, model file) in one run:
 Models are random-weight exports and the data the synthetic sample sets (speed only, never quality);
 LoadGen runs are short (measurements, not submission runs).
 
-Usage: python bench/split.py --output DIR [--work DIR] [--offline-workers W] [--case NAME=BENCH:BACKEND:PRECISION[:MODEL]] ...
+Usage: python bench/split.py --output DIR [--work DIR] [--offline-workers W]
+    [--case NAME=BENCH:BACKEND:PRECISION[:MODEL]] ...
 Without --case: every model's fp32 onnxruntime, int8 onnxruntime and int8 openvino on the bench workspace's
 exports (bench/workspace.py). Writes DIR/split.md (the tables) and DIR/split.json (every figure).
 """
