@@ -199,3 +199,35 @@ def test_pytorch_int8_runs_the_converted_model_and_says_how(tmp_path: Path, batc
     assert int8.describe()["quantization"] == "weights int8, activations at run time"
     assert int8.describe()["precision"] == "int8"
     assert "quantization" not in fp32.describe()
+
+
+class TwoOutputs(SmallNet):
+    """SmallNet that also returns its pooled features, as our SSD exports return their raw heads."""
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = torch.relu(self.conv(x)).mean(dim=(2, 3))
+        return self.fc(features), features
+
+
+def test_openvino_runs_a_stream_per_worker_and_only_the_outputs_the_task_reads(tmp_path: Path, batch) -> None:
+    torch.manual_seed(0)
+    path = tmp_path / "two.onnx"
+    torch.onnx.export(TwoOutputs().eval(), (torch.randn(1, 3, 16, 16),), str(path), input_names=["images:0"],
+                      output_names=["logits:0", "features"], dynamic_axes={"images:0": {0: "n"}}, dynamo=False)
+    reference = make_backend("onnxruntime", threads=1)
+    reference.load(path, IO)
+    expected = reference.predict(batch)[0]
+    backend = make_backend("openvino", threads=1, workers=2)
+    backend.load(path, IO)
+    assert [output.get_any_name() for output in backend.compiled.outputs] == ["logits:0"]  # no copy of "features"
+    assert int(backend.compiled.get_property("NUM_STREAMS")) == 2
+    assert int(backend.compiled.get_property("INFERENCE_NUM_THREADS")) == 2
+    found: list[np.ndarray] = []
+    workers = [threading.Thread(target=lambda: found.append(backend.predict(batch)[0])) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(found) == 2
+    for outputs in found:
+        np.testing.assert_allclose(outputs, expected, atol=1e-4, rtol=1e-4)
