@@ -22,14 +22,16 @@ OWNER_VARIABLE = "MLPERF_REF_RAY_OWNER"  # in the environment of every process o
 GRACE_S = 3.0  # SIGTERM, then SIGKILL for what still runs after this
 
 # The watchdog: waits for the driver to let go (its stdin, a pipe from the driver, reads EOF: the driver
-# closed it, or ended however it ended), then ends every process carrying the token (SIGTERM, SIGKILL after
-# the grace period) until none has been seen for a moment (a dying raylet may still start an agent), within
-# a bound. Standard library only, no site packages: it starts in milliseconds.
+# wrote STOP and closed it, or ended however it ended), then ends every process carrying the token (SIGTERM,
+# SIGKILL after the grace period) until none has been seen for a moment (a dying raylet may still start an
+# agent), within a bound. When the driver died (no STOP) Ray was not shut down: it sweeps for at least
+# `least` seconds, since the raylet can start an agent after its other processes are gone. Standard library
+# only, no site packages: it starts in milliseconds.
 _WATCHDOG = """
 import os, signal, sys, time
 token, grace, quiet, bound = sys.argv[1].encode(), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 signal.signal(signal.SIGINT, signal.SIG_IGN)
-sys.stdin.buffer.read()
+least = 0.0 if sys.stdin.buffer.read() == b"STOP" else float(sys.argv[5])
 def carrying():
     found = set()
     for name in os.listdir("/proc"):
@@ -43,7 +45,7 @@ def carrying():
     return found
 start = time.monotonic()
 seen = start
-while time.monotonic() - seen < quiet and time.monotonic() - start < bound:
+while (time.monotonic() - seen < quiet or time.monotonic() - start < least) and time.monotonic() - start < bound:
     for pid in carrying():
         seen = time.monotonic()
         try:
@@ -53,6 +55,7 @@ while time.monotonic() - seen < quiet and time.monotonic() - start < bound:
     time.sleep(0.05)
 """
 QUIET_S = 0.5  # none seen for this long: all are gone
+AFTER_DEATH_S = 3.0  # the shortest sweep once the driver died without stopping its Ray
 BOUND_S = 15.0  # the watchdog's longest sweep
 
 
@@ -98,7 +101,7 @@ class LocalProcesses:
         self.token = uuid.uuid4().hex
         self.watchdog = subprocess.Popen(  # started before the token is set: it does not carry it
             [sys.executable, "-S", "-c", _WATCHDOG, f"{OWNER_VARIABLE}={self.token}", str(GRACE_S), str(QUIET_S),
-             str(BOUND_S)],
+             str(BOUND_S), str(AFTER_DEATH_S)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         os.environ[OWNER_VARIABLE] = self.token
 
@@ -110,6 +113,7 @@ class LocalProcesses:
         if os.environ.get(OWNER_VARIABLE) == self.token:
             del os.environ[OWNER_VARIABLE]
         with contextlib.suppress(OSError):
+            self.watchdog.stdin.write(b"STOP")  # an orderly stop: Ray has been shut down
             self.watchdog.stdin.close()  # EOF: the watchdog sweeps, then ends
         try:
             self.watchdog.wait(timeout=BOUND_S + 5)

@@ -1,7 +1,7 @@
 """--ray's exits: joining an address that answers gRPC but is no Ray head ends in one line within seconds
 (ray.init would retry it without end), and Ctrl-C, or a kill of the driver, while a local Ray instance
-starts leaves none of its processes running 5 s after the driver exits. Loopback addresses only; every
-wait is bounded."""
+starts leaves none of its processes running (the watchdog's sweep ends within 15 s of the driver's exit).
+Loopback addresses only; every wait is bounded."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ grpc = pytest.importorskip("grpc")
 
 REPO = Path(__file__).resolve().parents[3]
 DRIVER = "import sys; from tools.cli import entry; sys.argv[0] = 'mlperf-ref'; entry()"
+# How long after the driver exits its Ray's processes may take to go: the watchdog's sweep (at least 3 s
+# after a kill -9, 15 s at the most) and the time its last SIGKILL takes
+LEFT_WITHIN_S = 20.0
 
 
 def _command(tmp_path: Path, *ray: str) -> list[str]:
@@ -97,7 +100,9 @@ def test_a_signal_while_ray_starts_leaves_nothing_running(signum: int, code: int
     assert driver.returncode == code, stderr
     if line is not None:  # 'error: interrupted' while Ray starts, or its phase's line once the run is on
         assert stderr.splitlines()[-1].startswith(line) and "Traceback" not in stderr, stderr
-    time.sleep(5)
+    ended = time.monotonic()
+    while _tagged(tag) and time.monotonic() - ended < LEFT_WITHIN_S:
+        time.sleep(0.1)
     left = _tagged(tag)
     for pid, _ in left:  # never leave them to the next test
         os.kill(pid, signal.SIGKILL)
