@@ -5,7 +5,8 @@
 for good when the driver is killed (SIGKILL): Ray ties the GCS and the raylet to the driver's life, not
 the agents. So before Ray starts, the driver puts a token of its own in its environment, which every Ray
 process it starts inherits: :meth:`LocalProcesses.stop` ends every process carrying it, and a small
-watchdog process, started beside, does the same once the driver is gone however it ended.
+watchdog process, started beside, does the same once the driver is gone however it ended, and then also
+ends what it saw running below the driver (it looks every half second: a few milliseconds of /proc).
 """
 
 from __future__ import annotations
@@ -21,32 +22,69 @@ from pathlib import Path
 OWNER_VARIABLE = "MLPERF_REF_RAY_OWNER"  # in the environment of every process of the run's local Ray
 GRACE_S = 3.0  # SIGTERM, then SIGKILL for what still runs after this
 
-# The watchdog: waits for the driver to let go (its stdin, a pipe from the driver, reads EOF: the driver
-# wrote STOP and closed it, or ended however it ended), then ends every process carrying the token (SIGTERM,
-# SIGKILL after the grace period) until none has been seen for a moment (a dying raylet may still start an
-# agent), within a bound. When the driver died (no STOP) Ray was not shut down: it sweeps for at least
-# `least` seconds, since the raylet can start an agent after its other processes are gone. Standard library
-# only, no site packages: it starts in milliseconds.
+# The watchdog: watches the driver, its parent, until the driver lets go (it writes STOP to the watchdog's
+# stdin and closes it) or is gone (its stdin reads EOF, or the watchdog's parent is no longer the driver:
+# another process may hold the pipe), remembering meanwhile every process below the driver (pid and start
+# time). Then it ends every process carrying the token, and after a driver's death also every remembered
+# one still running (SIGTERM, SIGKILL after the grace period), until none has been seen for a moment (a
+# dying raylet may still start an agent), within a bound; after a death it sweeps for at least `least`
+# seconds. Standard library only, no site packages: it starts in milliseconds.
 _WATCHDOG = """
-import os, signal, sys, time
-token, grace, quiet, bound = sys.argv[1].encode(), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+import os, select, signal, sys, time
+token, grace, quiet, bound, least = sys.argv[1].encode(), *map(float, sys.argv[2:6])
 signal.signal(signal.SIGINT, signal.SIG_IGN)
-least = 0.0 if sys.stdin.buffer.read() == b"STOP" else float(sys.argv[5])
-def carrying():
+driver, me = os.getppid(), os.getpid()
+def stat(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return None if fields[0] == "Z" else (int(fields[1]), fields[19])  # parent, start time
+def below(root):
+    stats = {int(n): stat(n) for n in os.listdir("/proc") if n.isdigit()}
+    children = {}
+    for pid, found in stats.items():
+        if found:
+            children.setdefault(found[0], []).append(pid)
+    seen, todo = {}, [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in seen and child != me:
+                seen[child] = stats[child][1]
+                todo.append(child)
+    return seen
+remembered, stopped = {}, False
+while os.getppid() == driver:
+    if select.select([0], [], [], 0.5)[0]:
+        data = os.read(0, 64)
+        stopped = b"STOP" in data
+        if stopped or not data:
+            break
+        continue
+    remembered.update(below(driver))
+if stopped:
+    remembered, least = {}, 0.0
+def targets():
     found = set()
     for name in os.listdir("/proc"):
-        if name.isdigit() and int(name) != os.getpid():
+        if name.isdigit() and int(name) != me:
+            pid = int(name)
             try:
                 with open(f"/proc/{name}/environ", "rb") as f:
                     if token in f.read():
-                        found.add(int(name))
+                        found.add(pid)
+                        continue
             except OSError:
                 pass
+            if pid in remembered and (stat(pid) or (0, None))[1] == remembered[pid]:
+                found.add(pid)
     return found
 start = time.monotonic()
 seen = start
 while (time.monotonic() - seen < quiet or time.monotonic() - start < least) and time.monotonic() - start < bound:
-    for pid in carrying():
+    for pid in targets():
         seen = time.monotonic()
         try:
             os.kill(pid, signal.SIGTERM if seen - start < grace else signal.SIGKILL)
