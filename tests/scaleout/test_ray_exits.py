@@ -70,6 +70,32 @@ def _tagged(tag: str) -> list[tuple[int, str]]:
     return found
 
 
+def _describe(pid: int) -> str:
+    """What a process left behind is: its state, parent, kernel wait channel and the Ray owner token it
+    carries (for a failure's message)."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        owner = [v for v in (proc / "environ").read_bytes().split(b"\0") if v.startswith(b"MLPERF_REF_RAY_OWNER=")]
+        wchan = (proc / "wchan").read_text()
+    except OSError as exc:
+        return f"{pid}: gone ({exc})"
+    return f"{pid}: state {fields[0]}, parent {fields[1]}, waits in {wchan}, owner {owner}"
+
+
+def _watchdogs() -> list[str]:
+    """The Ray watchdogs running (their command lines name the token they sweep)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "MLPERF_REF_RAY_OWNER=" in text and " -S -c " in text:
+            found.append(f"{cmdline.parent.name}: {text.split('MLPERF_REF_RAY_OWNER=')[1][:40]}")
+    return found
+
+
 @pytest.mark.parametrize(("signum", "code", "line", "after"), [
     # Ctrl-C as Ray starts (its GCS or raylet up): the driver stops its Ray, then exits
     (signal.SIGINT, 130, "error: interrupted", ("raylet", "gcs_server")),
@@ -104,6 +130,7 @@ def test_a_signal_while_ray_starts_leaves_nothing_running(signum: int, code: int
     while _tagged(tag) and time.monotonic() - ended < LEFT_WITHIN_S:
         time.sleep(0.1)
     left = _tagged(tag)
+    described = [_describe(pid) for pid, _ in left]
     for pid, _ in left:  # never leave them to the next test
         os.kill(pid, signal.SIGKILL)
-    assert left == []
+    assert left == [], (described, _watchdogs(), stderr[-2000:])
