@@ -38,10 +38,10 @@ def stat(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
             text = f.read()
-    except OSError:
+        fields = text[text.rindex(")") + 2:].split()
+        return None if fields[0] == "Z" else (int(fields[1]), fields[19])  # parent, start time
+    except (OSError, ValueError, IndexError):  # gone, or caught as it went
         return None
-    fields = text[text.rindex(")") + 2:].split()
-    return None if fields[0] == "Z" else (int(fields[1]), fields[19])  # parent, start time
 def below(root):
     stats = {int(n): stat(n) for n in os.listdir("/proc") if n.isdigit()}
     children = {}
