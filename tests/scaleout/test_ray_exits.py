@@ -1,7 +1,7 @@
 """--ray's exits: joining an address that answers gRPC but is no Ray head ends in one line within seconds
-(ray.init would retry it without end), and Ctrl-C, or a kill of the driver, while a local Ray instance
-starts leaves none of its processes running (the watchdog's sweep ends within 15 s of the driver's exit).
-Loopback addresses only; every wait is bounded."""
+(ray.init would retry it without end); Ctrl-C while a local Ray instance starts, or a kill -9 of the driver
+once it runs, leaves none of its processes running (the watchdog's sweep ends within 15 s of the driver's
+exit). Loopback addresses only; every wait is bounded."""
 
 from __future__ import annotations
 
