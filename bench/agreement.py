@@ -3,11 +3,12 @@
 
 For each model: the fp32 export on onnxruntime against the calibrated int8 file on onnxruntime and on
 OpenVINO, the latter in each stream layout given (``--layouts 1x2 2x1``: streams x threads per stream, as
-``--workers`` and ``--threads`` set them). Classifiers: top-1 agreement and the median cosine of the
-centred log-probabilities on every sample image (the measure of tests/vision/classification/test_int8.py);
-SSD-MobileNet: the per-anchor top-class agreement and the smallest cosine of the raw class logits
-(tests/vision/ssd_mobilenet/test_int8.py). Random weights and synthetic images: this says whether int8
-keeps the function, never what it costs in quality on the real data (the accuracy pass says that).
+``--workers`` and ``--threads`` set them), each through the harness's own backend. Classifiers: top-1
+agreement and the median cosine of the centred log-probabilities on every sample image (the measure of
+tests/vision/classification/test_int8.py); SSD-MobileNet: the per-anchor top-class agreement and the
+smallest cosine of the raw class logits (tests/vision/ssd_mobilenet/test_int8.py). Random weights and
+synthetic images: this says whether int8 keeps the function, never what it costs in quality on the real
+data (the accuracy pass says that).
 
 Usage: python bench/agreement.py [--work DIR] [--models M ...] [--layouts SxT ...]
 """
@@ -21,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.workspace import Workspace
-from common.benchmark import DatasetOptions
+from common.backends import make_backend
+from common.benchmark import DatasetOptions, ModelIO
 from common.registry import get_benchmark
 
 OUTPUT = {"resnet50": "softmax_tensor:0", "mobilenet": "MobilenetV1/Predictions/Reshape_1:0",
@@ -29,21 +31,12 @@ OUTPUT = {"resnet50": "softmax_tensor:0", "mobilenet": "MobilenetV1/Predictions/
 SAMPLES = {"resnet50": 20, "mobilenet": 20, "ssd-mobilenet": 8}
 
 
-def onnxruntime_output(model: Path, name: str, feeds: dict[str, np.ndarray]) -> np.ndarray:
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
-    return session.run([name], feeds)[0]
-
-
-def openvino_output(model: Path, name: str, feeds: dict[str, np.ndarray], streams: int, threads: int) -> np.ndarray:
-    """As common/backends/openvino_backend.py compiles an int8 file: f32 besides the int8 layers."""
-    import openvino as ov
-
-    compiled = ov.Core().compile_model(str(model), "CPU", {
-        "INFERENCE_NUM_THREADS": streams * threads, "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": streams,
-        "INFERENCE_PRECISION_HINT": "f32"})
-    return np.array(compiled.create_infer_request().infer(feeds)[compiled.output(name)])
+def engine_output(backend: str, model: Path, io: ModelIO, name: str, feeds: dict[str, np.ndarray], precision: str,
+                  streams: int = 1, threads: int = 2) -> np.ndarray:
+    """Output ``name`` of ``model`` on the harness's own backend (OpenVINO: ``streams`` of ``threads``)."""
+    engine = make_backend(backend, threads, precision=precision, workers=streams)
+    engine.load(model, ModelIO(io.inputs, (name,), io.layout))
+    return np.asarray(engine.predict(feeds)[0])
 
 
 def compare(benchmark: str, fp32: np.ndarray, other: np.ndarray) -> tuple[float, float]:
@@ -78,12 +71,13 @@ def main(argv: list[str] | None = None) -> int:
                                                                       False))
         count = min(SAMPLES[name], len(dataset))
         feeds = {io.inputs[0]: dataset.load(range(count))}
-        fp32 = onnxruntime_output(ws.model(name), OUTPUT[name], feeds)
-        found = [compare(name, fp32, onnxruntime_output(ws.int8_model(name), OUTPUT[name], feeds))]
+        fp32 = engine_output("onnxruntime", ws.model(name), io, OUTPUT[name], feeds, "fp32")
+        int8 = ws.int8_model(name)
+        found = [compare(name, fp32, engine_output("onnxruntime", int8, io, OUTPUT[name], feeds, "int8"))]
         for layout in args.layouts:
             streams, threads = (int(v) for v in layout.split("x"))
-            found.append(compare(name, fp32, openvino_output(ws.int8_model(name), OUTPUT[name], feeds, streams,
-                                                             threads)))
+            found.append(compare(name, fp32, engine_output("openvino", int8, io, OUTPUT[name], feeds, "int8", streams,
+                                                           threads)))
         what = "per-anchor top class (min cosine)" if name == "ssd-mobilenet" else "top-1 (median cosine)"
         print(f"| {name} ({count} images) | {what} | " + " | ".join(f"{a:.3f} ({c:.4f})" for a, c in found) + " |",
               flush=True)

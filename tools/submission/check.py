@@ -216,30 +216,24 @@ def submission_problems(outdir: Path, benchmark: str, scenario: str) -> list[str
     problems = phase_problems(outdir, benchmark, scenario, phase)
     for folder in (outdir, outdir.parent):
         if (folder / "results.json").is_file():
-            problems += run_problems(_run_flags(folder / "results.json"))
+            flags = _results_json(folder)
+            problems += run_problems(flags if flags is not None else {"unreadable": str(folder / "results.json")})
             break
     return problems
 
 
-def _run_flags(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"unreadable": str(path)}
-    return data if isinstance(data, dict) else {"unreadable": str(path)}
-
-
-def _results_json(folder: Path) -> dict[str, Any]:
+def _results_json(folder: Path) -> dict[str, Any] | None:
+    """The folder's results.json as an object, or None where it is missing or unreadable."""
     try:
         data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _run_facts(folder: Path) -> list[str]:
     """What results.json says makes the run no benchmark result: synthetic data, random weights, no model."""
-    data = _results_json(folder)
+    data = _results_json(folder) or {}
     problems = []
     if data.get("synthetic_data"):
         problems.append("ran on SYNTHETIC sample data, not the benchmark's dataset")
