@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layouts", nargs="+", default=["1x2", "2x1"], metavar="SxT")
     args = parser.parse_args(argv)
     ws = Workspace(args.work)
+    print("Random-weight exports and synthetic sample images (bench/workspace.py): agreement with fp32 only, "
+          "no quality result.\n")
     print("| model | compared | onnxruntime int8 | " + " | ".join(f"OpenVINO int8 {s}" for s in args.layouts) + " |")
     print("|---|---|---|" + "---|" * len(args.layouts))
     for name in args.models:
